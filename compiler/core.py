@@ -1,0 +1,171 @@
+"""Primitives and the bind protocol.
+
+Every operation tracegrad knows is a :class:`Primitive`, declared once with all its rules:
+
+* ``impl``      the NumPy implementation (the reference semantics);
+* ``abstract``  the shape/dtype rule, used when the arguments are symbolic;
+* ``vjp``       the reverse-mode rule, written with other primitives only, so that the same
+                rule runs on NumPy arrays, on recorded NDArrays and on IR tracers;
+* ``scalar``    for elementwise primitives, the scalar expression template used by fusion.
+
+Calling a primitive *binds* it: the argument types decide what happens. A value type that
+wants to intercept primitives (an IR tracer, tracegrad's NDArray) registers a handler with a
+priority; with no handler among the arguments the NumPy implementation runs directly.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, NamedTuple
+
+import numpy as np
+
+Params = dict[str, Any]
+
+
+class ShapedArray(NamedTuple):
+    """The abstract value of an array: what the compiler knows without the data."""
+
+    shape: tuple[int, ...]
+    dtype: np.dtype
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64))
+
+
+class Primitive:
+    """One operation, with every rule the compiler needs to run, trace and differentiate it."""
+
+    __slots__ = ("name", "kind", "impl", "abstract", "vjp", "scalar", "nondiff_argnums",
+                 "samples", "multiple_results", "doc")
+
+    def __init__(self, name: str, kind: str, impl: Callable, abstract: Callable,
+                 vjp: Callable | None = None, *, scalar: str | None = None,
+                 nondiff_argnums: tuple[int, ...] = (), samples: Callable | None = None,
+                 multiple_results: bool = False, doc: str = "") -> None:
+        self.name = name
+        self.kind = kind  # elementwise | reduce | movement | contraction | random | other
+        self.impl = impl
+        self.abstract = abstract
+        self.vjp = vjp
+        self.scalar = scalar
+        self.nondiff_argnums = nondiff_argnums
+        self.samples = samples
+        self.multiple_results = multiple_results
+        self.doc = doc
+
+    def __call__(self, *args: Any, **params: Any) -> Any:
+        return bind(self, args, params)
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+REGISTRY: dict[str, Primitive] = {}
+KINDS = ("elementwise", "reduce", "movement", "contraction", "random", "other")
+
+
+def register(prim: Primitive) -> Primitive:
+    """Add ``prim`` to the registry; names are unique, so each op is declared exactly once."""
+    if prim.name in REGISTRY:
+        raise ValueError(f"primitive {prim.name!r} is declared twice")
+    if prim.kind not in KINDS:
+        raise ValueError(f"primitive {prim.name!r} has unknown kind {prim.kind!r}")
+    REGISTRY[prim.name] = prim
+    return prim
+
+
+# -- bind -------------------------------------------------------------------------------------
+
+BindHandler = Callable[[Primitive, tuple, Params], Any]
+_HANDLERS: dict[type, tuple[int, BindHandler]] = {}
+
+
+def register_handler(cls: type, priority: int, handler: BindHandler) -> None:
+    """Let values of type ``cls`` intercept every primitive they are an argument of.
+
+    The handler with the highest priority among the arguments wins; IR tracers use a higher
+    priority than concrete wrappers so that symbolic values are never forced.
+    """
+    _HANDLERS[cls] = (priority, handler)
+
+
+_AMBIENT: list[BindHandler | None] = [None]
+
+
+def set_ambient(handler: BindHandler | None) -> None:
+    """Install the handler that receives primitives with no array arguments (see tracing)."""
+    _AMBIENT[0] = handler
+
+
+def bind(prim: Primitive, args: tuple, params: Params) -> Any:
+    """Apply ``prim``: the highest-priority handler among the argument types decides how."""
+    best: tuple[int, BindHandler] | None = None
+    for a in args:
+        h = _HANDLERS.get(type(a))
+        if h is not None and (best is None or h[0] > best[0]):
+            best = h
+    if best is not None:
+        return best[1](prim, args, params)
+    ambient = _AMBIENT[0]
+    if ambient is not None and not any(is_array(a) for a in args):
+        return ambient(prim, args, params)
+    return prim.impl(*args, **params)
+
+
+def abstractify(x: Any) -> ShapedArray | Any:
+    """The abstract value of a concrete argument; Python scalars stay as they are (weak)."""
+    if isinstance(x, (bool, int, float)):
+        return x
+    return ShapedArray(tuple(x.shape), np.dtype(x.dtype))
+
+
+# -- the shared VJP driver --------------------------------------------------------------------
+
+def unbroadcast(ct: Any, shape: tuple[int, ...]) -> Any:
+    """Sum ``ct`` down to ``shape``: the adjoint of NumPy broadcasting, used by every rule."""
+    from compiler.prims import reduce_sum, reshape  # late import: prims import this module
+
+    ct_shape = tuple(ct.shape)
+    if ct_shape == shape:
+        return ct
+    lead = len(ct_shape) - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and ct_shape[lead + i] != 1)
+    if axes:
+        ct = reduce_sum(ct, axes=axes, keepdims=False)
+    if tuple(ct.shape) != shape:
+        ct = reshape(ct, shape=shape)
+    return ct
+
+
+def is_array(x: Any) -> bool:
+    return not isinstance(x, (bool, int, float, complex))
+
+
+def vjp_of(prim: Primitive, cts: Any, out: Any, args: tuple, params: Params) -> list:
+    """Input cotangents of one application of ``prim``, unbroadcast to each input's shape.
+
+    ``cts`` is the output cotangent (a tuple for multiple-result primitives). The result has
+    one entry per argument; ``None`` means no gradient flows there (a scalar literal, an
+    integer index, or a non-differentiable argument).
+    """
+    if prim.vjp is None:
+        raise NotImplementedError(f"primitive '{prim.name}' has no VJP rule")
+    raw = prim.vjp(cts, out, *args, **params)
+    result = []
+    for i, (ct, a) in enumerate(zip(raw, args)):
+        if ct is None or not is_array(a) or i in prim.nondiff_argnums:
+            result.append(None)
+            continue
+        if not np.issubdtype(np.dtype(a.dtype), np.inexact):
+            result.append(None)
+            continue
+        if prim.kind == "elementwise":
+            ct = unbroadcast(ct, tuple(a.shape))
+        result.append(ct)
+    return result

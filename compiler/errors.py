@@ -1,0 +1,31 @@
+"""Exception classes. tracegrad re-exports them; they all derive from TracegradError.
+
+They live in ``compiler`` so that the compiler can raise them without importing tracegrad.
+"""
+
+from __future__ import annotations
+
+
+class TracegradError(Exception):
+    """Base class of every error tracegrad raises on purpose."""
+
+
+class ConcretizationError(TracegradError):
+    """A traced (symbolic) value was asked for its concrete data.
+
+    ``jit`` catches it and runs the function eagerly instead; in strict mode it reaches the
+    user, naming the line that needed the value.
+    """
+
+    def __init__(self, message: str, source: str = "", reason: str = "") -> None:
+        super().__init__(message)
+        self.source = source
+        self.reason = reason
+
+
+class TracerLeakError(TracegradError):
+    """A traced value escaped the function being traced and was used after tracing ended."""
+
+
+class GraphCheckError(TracegradError):
+    """The IR is malformed (a compiler bug, found by check_graph)."""

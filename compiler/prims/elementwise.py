@@ -1,0 +1,190 @@
+"""Elementwise primitives: NumPy broadcasting, one output element per input element.
+
+Each declaration carries its NumPy implementation, its VJP (written with primitives only, and
+never undoing broadcasting itself: ``core.vjp_of`` does that once for all of them) and the
+scalar template that fusion substitutes into a loop body. Template functions such as
+``exp(...)`` are resolved by the code generator to its vectorisable math library.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from compiler.core import Primitive, ShapedArray, register
+from compiler.prims._util import (
+    away_from_ties,
+    broadcast_abstract,
+    positive,
+    rand,
+    result_dtype,
+    same_abstract,
+)
+
+
+def _unary(name: str, impl: Callable, vjp: Callable | None, scalar: str,
+           sample: Callable = rand, doc: str = "") -> Primitive:
+    return register(Primitive(
+        name, "elementwise", impl, same_abstract, vjp, scalar=scalar,
+        samples=lambda: [((sample(3, 4),), {})], doc=doc))
+
+
+def _binary(name: str, impl: Callable, vjp: Callable | None, scalar: str,
+            samples: Callable | None = None, doc: str = "") -> Primitive:
+    if samples is None:
+        def samples() -> list:
+            return [((rand(3, 4), rand(3, 4)), {}), ((rand(3, 1), rand(4)), {}),
+                    ((rand(2, 3), 1.5), {})]
+    return register(Primitive(name, "elementwise", impl, broadcast_abstract, vjp,
+                              scalar=scalar, samples=samples, doc=doc))
+
+
+def _zero(*_: Any, **__: Any) -> list:
+    return [None, None, None]
+
+
+# -- unary ------------------------------------------------------------------------------------
+
+neg = _unary("neg", np.negative, lambda g, out, x: [-g], "(-{0})")
+exp = _unary("exp", np.exp, lambda g, out, x: [g * out], "exp({0})")
+log = _unary("log", np.log, lambda g, out, x: [g / x], "log({0})", positive)
+log1p = _unary("log1p", np.log1p, lambda g, out, x: [g / (x + 1.0)], "log1p({0})", positive)
+expm1 = _unary("expm1", np.expm1, lambda g, out, x: [g * (out + 1.0)], "expm1({0})")
+sqrt = _unary("sqrt", np.sqrt, lambda g, out, x: [g * 0.5 / out], "sqrt({0})", positive)
+tanh = _unary("tanh", np.tanh, lambda g, out, x: [g * (1.0 - out * out)], "tanh({0})")
+sin = _unary("sin", np.sin, lambda g, out, x: [g * cos(x)], "sin({0})")
+cos = _unary("cos", np.cos, lambda g, out, x: [-(g * sin(x))], "cos({0})")
+abs = _unary("abs", np.abs, lambda g, out, x: [g * sign(x)], "abs({0})", away_from_ties)
+sign = _unary("sign", np.sign, _zero, "sign({0})", away_from_ties)
+floor = _unary("floor", np.floor, _zero, "floor({0})", away_from_ties)
+ceil = _unary("ceil", np.ceil, _zero, "ceil({0})", away_from_ties)
+# np.round rounds half to even, as MXNet's round does not; rint is what both kernels can share.
+round = _unary("round", np.rint, _zero, "rint({0})", away_from_ties)
+
+
+def _sigmoid_impl(x: np.ndarray) -> np.ndarray:
+    # 1/(1+exp(-x)) overflows exp for x < -88 in float32; the tanh form never does.
+    return (np.tanh(x * 0.5) * 0.5 + 0.5).astype(x.dtype, copy=False)
+
+
+sigmoid = _unary("sigmoid", _sigmoid_impl, lambda g, out, x: [g * out * (1.0 - out)],
+                 "sigmoid({0})")
+
+
+def _relu_impl(x: np.ndarray) -> np.ndarray:
+    return np.maximum(x, 0).astype(x.dtype, copy=False)
+
+
+# MXNet's relu has gradient 0 at x == 0.
+relu = _unary("relu", _relu_impl, lambda g, out, x: [where(x > 0, g, 0.0)],
+              "max({0}, 0)", away_from_ties)
+
+
+def _stop_impl(x: np.ndarray) -> np.ndarray:
+    return x
+
+
+stop_gradient = register(Primitive(
+    "stop_gradient", "elementwise", _stop_impl, same_abstract, lambda g, out, x: [None],
+    scalar="{0}", samples=lambda: [((rand(3),), {})],
+    doc="Identity whose gradient is zero (nd.stop_gradient, detach)."))
+
+
+def _cast_impl(x: np.ndarray, *, dtype: str) -> np.ndarray:
+    return np.asarray(x).astype(dtype)
+
+
+def _cast_abstract(x: Any, *, dtype: str) -> ShapedArray:
+    return ShapedArray(tuple(x.shape), np.dtype(dtype))
+
+
+cast = register(Primitive(
+    "cast", "elementwise", _cast_impl, _cast_abstract,
+    lambda g, out, x, *, dtype: [cast(g, dtype=np.dtype(x.dtype).name)],
+    scalar="{dtype}({0})",
+    samples=lambda: [((rand(3, 2),), {"dtype": "float32"})],
+    doc="Convert to another dtype (astype)."))
+
+
+# -- binary -----------------------------------------------------------------------------------
+
+add = _binary("add", np.add, lambda g, out, x, y: [g, g], "({0} + {1})")
+sub = _binary("sub", np.subtract, lambda g, out, x, y: [g, -g], "({0} - {1})")
+mul = _binary("mul", np.multiply, lambda g, out, x, y: [g * y, g * x], "({0} * {1})")
+div = _binary("div", np.divide, lambda g, out, x, y: [g / y, -(g * out / y)],
+              "({0} / {1})",
+              lambda: [((rand(3, 4), positive(3, 4)), {}), ((rand(3, 1), positive(4)), {}),
+                       ((1.5, positive(2, 3)), {})])
+
+
+def _pow_vjp(g: Any, out: Any, x: Any, y: Any) -> list:
+    gx = g * y * (x ** (y - 1.0)) if not isinstance(y, (int, float)) or y != 0 else None
+    # d/dy x**y = x**y log x, defined for x > 0; elsewhere the gradient is set to 0, not NaN.
+    gy = g * out * log(where(x > 0, x, 1.0)) if not isinstance(y, (int, float)) else None
+    return [gx, gy]
+
+
+power = _binary("pow", np.power, _pow_vjp, "pow({0}, {1})",
+                lambda: [((positive(3, 4), rand(3, 4)), {}), ((positive(3, 1), 3.0), {}),
+                         ((positive(2, 3), 0.5), {})])
+
+
+def _max_vjp(g: Any, out: Any, x: Any, y: Any) -> list:
+    # Ties send the gradient to the first argument, as MXNet's maximum does.
+    pick_x = x >= y
+    return [where(pick_x, g, 0.0), where(pick_x, 0.0, g)]
+
+
+def _min_vjp(g: Any, out: Any, x: Any, y: Any) -> list:
+    pick_x = x <= y
+    return [where(pick_x, g, 0.0), where(pick_x, 0.0, g)]
+
+
+def _tie_free() -> list:
+    return [((away_from_ties(3, 4), away_from_ties(3, 4)[::-1].copy()), {}),
+            ((away_from_ties(2, 3), 0.05), {})]
+
+
+maximum = _binary("maximum", np.maximum, _max_vjp, "max({0}, {1})", _tie_free)
+minimum = _binary("minimum", np.minimum, _min_vjp, "min({0}, {1})", _tie_free)
+mod = _binary("mod", np.mod, lambda g, out, x, y: [g, -(g * floor(x / y))], "mod({0}, {1})",
+              lambda: [((rand(3, 4) * 3.0 + 0.05, np.full((3, 4), 0.7)), {})])
+
+
+def _compare(name: str, ufunc: np.ufunc, op: str) -> Primitive:
+    # MXNet comparisons return 0/1 in the inputs' dtype, not booleans.
+    def impl(x: Any, y: Any) -> np.ndarray:
+        return ufunc(x, y).astype(result_dtype(x, y))
+
+    return _binary(name, impl, lambda g, out, x, y: [None, None], f"float({{0}} {op} {{1}})",
+                   _tie_free)
+
+
+eq = _compare("eq", np.equal, "==")
+ne = _compare("ne", np.not_equal, "!=")
+lt = _compare("lt", np.less, "<")
+le = _compare("le", np.less_equal, "<=")
+gt = _compare("gt", np.greater, ">")
+ge = _compare("ge", np.greater_equal, ">=")
+
+
+# -- ternary ----------------------------------------------------------------------------------
+
+def _where_impl(c: Any, x: Any, y: Any) -> np.ndarray:
+    out = np.where(c, x, y)
+    return out.astype(result_dtype(x, y), copy=False)
+
+
+def _where_abstract(c: Any, x: Any, y: Any) -> ShapedArray:
+    shapes = [tuple(a.shape) for a in (c, x, y) if hasattr(a, "shape")]
+    return ShapedArray(np.broadcast_shapes(*shapes), result_dtype(x, y))
+
+
+where = register(Primitive(
+    "where", "elementwise", _where_impl, _where_abstract,
+    lambda g, out, c, x, y: [None, where(c, g, 0.0), where(c, 0.0, g)],
+    scalar="({1} if {0} else {2})", nondiff_argnums=(0,),
+    samples=lambda: [((np.array([[1.0, 0.0, 1.0]]), rand(2, 3), rand(2, 1)), {}),
+                     ((np.array([0.0, 1.0]), rand(2), 0.0), {})],
+    doc="Elementwise choice: x where the condition is nonzero, else y."))

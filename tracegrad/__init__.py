@@ -1,0 +1,22 @@
+"""tracegrad: MXNet-1.x style autograd on a tracing compiler that emits fused numba kernels.
+
+>>> from tracegrad import autograd, nd
+>>> x = nd.arange(4).reshape((4, 1))
+>>> x.attach_grad()
+>>> with autograd.record():
+...     y = 2 * nd.dot(x.T, x)
+>>> y.backward()
+>>> x.grad.asnumpy().ravel().tolist()
+[0.0, 4.0, 8.0, 12.0]
+"""
+
+from compiler.tracing import add_internal_dir
+
+add_internal_dir(__file__)
+
+from tracegrad import autograd, nd, random  # noqa: E402
+from tracegrad.errors import *  # noqa: E402,F401,F403
+from tracegrad.ndarray import NDArray, cpu  # noqa: E402
+
+__version__ = "0.1.0"
+__all__ = ["autograd", "nd", "random", "NDArray", "cpu", "__version__"]

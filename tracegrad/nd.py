@@ -1,0 +1,122 @@
+"""The ``nd`` namespace: array creation, the operations of :mod:`tracegrad.ops`, save/load.
+
+``nd.array`` defaults to float32 even for integer input, as MXNet does.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from tracegrad import ops
+from tracegrad import random  # noqa: F401  (nd.random.normal, ...)
+from tracegrad.ndarray import CPU, Context, NDArray, cpu
+from tracegrad.ops import *  # noqa: F401,F403
+from tracegrad.ops import _nd
+
+_DEFAULT = np.float32
+
+
+def _dtype(dtype: Any) -> np.dtype:
+    return np.dtype(_DEFAULT if dtype is None else dtype)
+
+
+def _shape(shape: Any) -> tuple[int, ...]:
+    return (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(int(s) for s in shape)
+
+
+def array(source_array: Any, ctx: Context | None = None, dtype: Any = None) -> NDArray:
+    """An NDArray from a list, NumPy array or NDArray; float32 unless ``dtype`` is given
+    (also for integer input, as in MXNet; an NDArray or NumPy source keeps its dtype)."""
+    if isinstance(source_array, NDArray):
+        src = source_array.asnumpy()
+        return NDArray(src if dtype is None else src.astype(dtype))
+    if dtype is None and isinstance(source_array, np.ndarray):
+        dtype = source_array.dtype if source_array.dtype != np.float64 else _DEFAULT
+    return NDArray(np.array(source_array, dtype=_dtype(dtype)))
+
+
+def arange(start: float, stop: float | None = None, step: float = 1.0, repeat: int = 1,
+           ctx: Context | None = None, dtype: Any = None) -> NDArray:
+    """Evenly spaced values in [start, stop), float32 by default."""
+    out = np.arange(start, stop, step, dtype=_dtype(dtype)) if stop is not None else \
+        np.arange(start, dtype=_dtype(dtype))
+    return NDArray(np.repeat(out, repeat) if repeat != 1 else out)
+
+
+def zeros(shape: Any, ctx: Context | None = None, dtype: Any = None, **_: Any) -> NDArray:
+    return NDArray(np.zeros(_shape(shape), dtype=_dtype(dtype)))
+
+
+def ones(shape: Any, ctx: Context | None = None, dtype: Any = None, **_: Any) -> NDArray:
+    return NDArray(np.ones(_shape(shape), dtype=_dtype(dtype)))
+
+
+def full(shape: Any, val: float, ctx: Context | None = None, dtype: Any = None) -> NDArray:
+    return NDArray(np.full(_shape(shape), val, dtype=_dtype(dtype)))
+
+
+def empty(shape: Any, ctx: Context | None = None, dtype: Any = None) -> NDArray:
+    """An uninitialised array (here: zeros, so nothing is ever read from garbage)."""
+    return zeros(shape, ctx, dtype)
+
+
+def eye(N: int, M: int = 0, k: int = 0, ctx: Context | None = None,
+        dtype: Any = None) -> NDArray:
+    return NDArray(np.eye(N, M or None, k, dtype=_dtype(dtype)))
+
+
+def linspace(start: float, stop: float, num: int, endpoint: bool = True,
+             ctx: Context | None = None, dtype: Any = None) -> NDArray:
+    return NDArray(np.linspace(start, stop, num, endpoint=endpoint, dtype=_dtype(dtype)))
+
+
+def zeros_like(data: Any) -> NDArray:
+    return NDArray(np.zeros(_nd(data).shape, dtype=np.dtype(_nd(data).dtype)))
+
+
+def ones_like(data: Any) -> NDArray:
+    return NDArray(np.ones(_nd(data).shape, dtype=np.dtype(_nd(data).dtype)))
+
+
+def waitall() -> None:
+    """Operations run synchronously; kept for MXNet compatibility."""
+
+
+def save(fname: str, data: Any) -> None:
+    """Save an NDArray, a list of them or a dict of name -> NDArray to ``fname``."""
+    if isinstance(data, NDArray):
+        data = [data]
+    if isinstance(data, dict):
+        payload = {f"d:{k}": v.asnumpy() for k, v in data.items()}
+    elif isinstance(data, (list, tuple)):
+        payload = {f"l:{i:06d}": v.asnumpy() for i, v in enumerate(data)}
+    else:
+        raise TypeError(f"nd.save takes an NDArray, a list or a dict, not {type(data).__name__}")
+    with open(fname, "wb") as f:
+        np.savez(f, **payload)
+
+
+def load(fname: str) -> Any:
+    """Load what :func:`save` wrote: a list, or a dict if a dict was saved."""
+    with np.load(fname, allow_pickle=False) as z:
+        keys = sorted(z.files)
+        if keys and keys[0].startswith("d:"):
+            return {k[2:]: NDArray(z[k]) for k in keys}
+        return [NDArray(z[k]) for k in keys]
+
+
+_METHODS = ("reshape", "transpose", "swapaxes", "expand_dims", "flatten", "squeeze",
+            "broadcast_to", "broadcast_like", "sum", "mean", "max", "min", "prod", "argmax",
+            "argmin", "norm", "exp", "log", "log1p", "expm1", "sqrt", "square", "abs", "sign",
+            "relu", "sigmoid", "tanh", "sin", "cos", "floor", "ceil", "round", "reciprocal",
+            "clip", "softmax", "log_softmax", "tile", "repeat", "flip", "one_hot", "take",
+            "pick", "split")
+for _name in _METHODS:
+    setattr(NDArray, _name, getattr(ops, _name))
+NDArray.zeros_like = zeros_like  # type: ignore[attr-defined]
+NDArray.ones_like = ones_like  # type: ignore[attr-defined]
+
+__all__ = ["NDArray", "Context", "cpu", "CPU", "array", "arange", "zeros", "ones", "full",
+           "empty", "eye", "linspace", "zeros_like", "ones_like", "waitall", "save", "load"]

@@ -1,0 +1,463 @@
+"""The ``nd`` operations, written with compiler primitives.
+
+Composite operations (softmax, norm, tile, pick, ...) are built from primitives here, so their
+gradients, fusion and higher-order derivatives come for free. MXNet conventions live here
+too: full reductions return shape ``(1,)``, reshape understands 0 and -1, concat joins along
+``dim=1`` by default.
+"""
+
+from __future__ import annotations
+
+import builtins
+from typing import Any, Sequence
+
+import numpy as np
+
+from compiler import prims as P
+from compiler.prims._util import normalize_axes
+from tracegrad.ndarray import NDArray, _binary, _unary, _wrap, apply
+from tracegrad.state import is_training
+
+
+def _nd(x: Any) -> NDArray:
+    if isinstance(x, NDArray):
+        return x
+    if isinstance(x, (int, float)):
+        return NDArray(np.asarray(x, dtype=np.float32))
+    arr = np.asarray(x)
+    return NDArray(arr.astype(np.float32) if arr.dtype == np.float64 else arr)
+
+
+# -- elementwise ------------------------------------------------------------------------------
+
+def _unary_op(prim: Any, name: str) -> Any:
+    def op(data: Any) -> NDArray:
+        return _unary(prim, _nd(data))
+
+    op.__name__ = name
+    op.__doc__ = f"Elementwise {name}.\n\nExamples\n--------\n>>> from tracegrad import nd\n" \
+                 f">>> nd.{name}(nd.array([1.0])).shape\n(1,)"
+    return op
+
+
+exp = _unary_op(P.exp, "exp")
+log = _unary_op(P.log, "log")
+log1p = _unary_op(P.log1p, "log1p")
+expm1 = _unary_op(P.expm1, "expm1")
+sqrt = _unary_op(P.sqrt, "sqrt")
+abs = _unary_op(P.abs, "abs")
+sign = _unary_op(P.sign, "sign")
+relu = _unary_op(P.relu, "relu")
+sigmoid = _unary_op(P.sigmoid, "sigmoid")
+tanh = _unary_op(P.tanh, "tanh")
+sin = _unary_op(P.sin, "sin")
+cos = _unary_op(P.cos, "cos")
+floor = _unary_op(P.floor, "floor")
+ceil = _unary_op(P.ceil, "ceil")
+round = _unary_op(P.round, "round")
+negative = _unary_op(P.neg, "negative")
+
+
+def square(data: Any) -> NDArray:
+    """Elementwise x*x."""
+    x = _nd(data)
+    return _binary(P.mul, x, x)
+
+
+def reciprocal(data: Any) -> NDArray:
+    """Elementwise 1/x."""
+    return apply(P.div, (1.0, _nd(data)), {})
+
+
+def _binary_op(prim: Any, name: str) -> Any:
+    def op(lhs: Any, rhs: Any) -> NDArray:
+        if not isinstance(lhs, NDArray):
+            if isinstance(rhs, NDArray):
+                return apply(prim, (lhs, rhs), {})
+            lhs = _nd(lhs)
+        return _binary(prim, lhs, rhs)
+
+    op.__name__ = name
+    op.__doc__ = f"Elementwise {name} with NumPy broadcasting."
+    return op
+
+
+add = _binary_op(P.add, "add")
+subtract = _binary_op(P.sub, "subtract")
+multiply = _binary_op(P.mul, "multiply")
+divide = _binary_op(P.div, "divide")
+power = _binary_op(P.power, "power")
+maximum = _binary_op(P.maximum, "maximum")
+minimum = _binary_op(P.minimum, "minimum")
+modulo = _binary_op(P.mod, "modulo")
+equal = _binary_op(P.eq, "equal")
+not_equal = _binary_op(P.ne, "not_equal")
+greater = _binary_op(P.gt, "greater")
+greater_equal = _binary_op(P.ge, "greater_equal")
+lesser = _binary_op(P.lt, "lesser")
+lesser_equal = _binary_op(P.le, "lesser_equal")
+
+
+def clip(data: Any, a_min: float, a_max: float) -> NDArray:
+    """Limit values to [a_min, a_max]; the gradient is 1 inside the interval, 0 outside."""
+    if a_min > a_max:
+        raise ValueError(f"clip: a_min ({a_min}) must not exceed a_max ({a_max})")
+    return minimum(maximum(_nd(data), float(a_min)), float(a_max))
+
+
+def where(condition: Any, x: Any, y: Any) -> NDArray:
+    """Elements of ``x`` where ``condition`` is nonzero, else of ``y``."""
+    return apply(P.where, (_nd(condition), x, y), {})
+
+
+def stop_gradient(data: Any) -> NDArray:
+    """The same values; no gradient flows back through the result."""
+    return apply(P.stop_gradient, (_nd(data),), {})
+
+
+BlockGrad = stop_gradient
+
+
+def cast(data: Any, dtype: Any) -> NDArray:
+    return _nd(data).astype(dtype)
+
+
+# -- reductions -------------------------------------------------------------------------------
+
+def _axes(x: NDArray, axis: Any, exclude: bool = False) -> tuple[int, ...]:
+    axes = normalize_axes(axis, x.ndim)
+    if exclude:
+        axes = tuple(i for i in range(x.ndim) if i not in axes)
+    return axes
+
+
+def _full_to_1(y: NDArray) -> NDArray:
+    """MXNet returns shape (1,) where NumPy would return a 0-d array."""
+    return apply(P.reshape, (y,), {"shape": (1,)}) if y.ndim == 0 else y
+
+
+def _reducer(prim: Any, name: str) -> Any:
+    def op(data: Any, axis: Any = None, keepdims: bool = False, exclude: bool = False) -> NDArray:
+        x = _nd(data)
+        if x.size == 0 and prim is not P.reduce_sum:
+            raise ValueError(f"{name}() of an empty array of shape {x.shape} has no value")
+        y = apply(prim, (x,), {"axes": _axes(x, axis, exclude), "keepdims": bool(keepdims)})
+        return _full_to_1(y)
+
+    op.__name__ = name
+    op.__doc__ = (f"{name} along ``axis`` (all axes when None). A full reduction has shape "
+                  "(1,), as in MXNet.")
+    return op
+
+
+sum = _reducer(P.reduce_sum, "sum")
+max = _reducer(P.reduce_max, "max")
+min = _reducer(P.reduce_min, "min")
+prod = _reducer(P.reduce_prod, "prod")
+
+
+def mean(data: Any, axis: Any = None, keepdims: bool = False, exclude: bool = False) -> NDArray:
+    """Mean along ``axis`` (all axes when None)."""
+    x = _nd(data)
+    axes = _axes(x, axis, exclude)
+    n = int(np.prod([x.shape[a] for a in axes], dtype=np.int64))
+    if n == 0:
+        raise ValueError(f"mean() over an empty axis of shape {x.shape} is undefined")
+    return sum(x, axis=axes, keepdims=keepdims) / float(n)
+
+
+def _arg(prim: Any, name: str) -> Any:
+    def op(data: Any, axis: int | None = None, keepdims: bool = False) -> NDArray:
+        x = _nd(data)
+        if x.size == 0:
+            raise ValueError(f"{name}() of an empty array has no value")
+        if axis is None:
+            x, axis = reshape(x, (-1,)), 0
+        y = apply(prim, (x,), {"axis": normalize_axes(axis, x.ndim)[0],
+                               "keepdims": bool(keepdims)})
+        return _full_to_1(y)
+
+    op.__name__ = name
+    op.__doc__ = f"Index of the {name[3:]}imum along ``axis``, as a float (MXNet)."
+    return op
+
+
+argmax = _arg(P.argmax, "argmax")
+argmin = _arg(P.argmin, "argmin")
+
+
+def norm(data: Any, ord: int = 2, axis: Any = None, keepdims: bool = False) -> NDArray:
+    """The L2 (``ord=2``) or L1 (``ord=1``) norm over ``axis`` (all axes when None)."""
+    x = _nd(data)
+    if ord == 2:
+        return sqrt(sum(x * x, axis=axis, keepdims=keepdims))
+    if ord == 1:
+        return sum(abs(x), axis=axis, keepdims=keepdims)
+    raise ValueError(f"norm supports ord=1 and ord=2, got ord={ord}")
+
+
+def log_softmax(data: Any, axis: int = -1, temperature: float | None = None) -> NDArray:
+    """log(softmax(x)) along ``axis``, computed stably (the max is subtracted first)."""
+    x = _nd(data)
+    if temperature is not None:
+        x = x / float(temperature)
+    m = stop_gradient(max(x, axis=axis, keepdims=True))
+    z = x - m
+    return z - log(sum(exp(z), axis=axis, keepdims=True))
+
+
+def softmax(data: Any, axis: int = -1, temperature: float | None = None) -> NDArray:
+    """exp(x) / sum(exp(x)) along ``axis``, computed stably."""
+    x = _nd(data)
+    if temperature is not None:
+        x = x / float(temperature)
+    e = exp(x - stop_gradient(max(x, axis=axis, keepdims=True)))
+    return e / sum(e, axis=axis, keepdims=True)
+
+
+# -- shape ------------------------------------------------------------------------------------
+
+def _infer_shape(old: tuple[int, ...], spec: Sequence[int]) -> tuple[int, ...]:
+    """MXNet's reshape codes: 0 copies a dimension, -1 infers one, -2 copies the rest,
+    -3 merges two dimensions."""
+    out: list[int] = []
+    i = 0
+    infer_at = None
+    for s in spec:
+        if s == 0:
+            out.append(old[i])
+            i += 1
+        elif s == -1:
+            if infer_at is not None:
+                raise ValueError(f"reshape {tuple(spec)}: only one -1 is allowed")
+            infer_at = len(out)
+            out.append(1)
+            i += 1
+        elif s == -2:
+            out.extend(old[i:])
+            i = len(old)
+        elif s == -3:
+            out.append(old[i] * old[i + 1])
+            i += 2
+        elif s > 0:
+            out.append(int(s))
+            i += 1
+        else:
+            raise ValueError(f"reshape: unsupported code {s} in {tuple(spec)}")
+    total = int(np.prod(old, dtype=np.int64))
+    if infer_at is not None:
+        rest = int(np.prod(out, dtype=np.int64))
+        if rest == 0 or total % rest:
+            raise ValueError(f"cannot reshape an array of shape {old} into {tuple(spec)}")
+        out[infer_at] = total // rest
+    if int(np.prod(out, dtype=np.int64)) != total:
+        raise ValueError(f"cannot reshape an array of shape {old} ({total} elements) into "
+                         f"{tuple(spec)} ({int(np.prod(out))} elements)")
+    return tuple(out)
+
+
+def reshape(data: Any, shape: Any = None, *args: int, **kwargs: Any) -> NDArray:
+    """A new shape with the same elements; accepts MXNet's 0 and -1 codes."""
+    x = _nd(data)
+    if shape is None:
+        shape = kwargs.pop("newshape", None)
+    if isinstance(shape, int):
+        shape = (shape,) + args
+    new = _infer_shape(x.shape, tuple(shape))
+    return x if new == x.shape else apply(P.reshape, (x,), {"shape": new})
+
+
+def transpose(data: Any, axes: Sequence[int] | None = None) -> NDArray:
+    x = _nd(data)
+    axes = tuple(range(x.ndim))[::-1] if not axes else tuple(a % x.ndim for a in axes)
+    return apply(P.transpose, (x,), {"axes": axes})
+
+
+def swapaxes(data: Any, dim1: int = 0, dim2: int = 0) -> NDArray:
+    x = _nd(data)
+    axes = list(range(x.ndim))
+    axes[dim1], axes[dim2] = axes[dim2], axes[dim1]
+    return transpose(x, axes)
+
+
+def expand_dims(data: Any, axis: int) -> NDArray:
+    x = _nd(data)
+    axis = axis % (x.ndim + 1)
+    return reshape(x, x.shape[:axis] + (1,) + x.shape[axis:])
+
+
+def squeeze(data: Any, axis: Any = None) -> NDArray:
+    x = _nd(data)
+    axes = [i for i, n in enumerate(x.shape) if n == 1] if axis is None else \
+        list(normalize_axes(axis, x.ndim))
+    for a in axes:
+        if x.shape[a] != 1:
+            raise ValueError(f"squeeze: axis {a} has size {x.shape[a]}, not 1")
+    new = tuple(n for i, n in enumerate(x.shape) if i not in axes)
+    return reshape(x, new if new else (1,))
+
+
+def flatten(data: Any) -> NDArray:
+    """Collapse all axes but the first: (N, ...) -> (N, prod(...))."""
+    x = _nd(data)
+    return reshape(x, (x.shape[0], -1) if x.ndim else (1, 1))
+
+
+def broadcast_to(data: Any, shape: Sequence[int]) -> NDArray:
+    x = _nd(data)
+    shape = tuple(o if s == 0 else s for s, o in zip(shape, x.shape)) + tuple(shape[x.ndim:])
+    return x if shape == x.shape else apply(P.broadcast_to, (x,), {"shape": tuple(shape)})
+
+
+def broadcast_like(lhs: Any, rhs: NDArray) -> NDArray:
+    return broadcast_to(lhs, rhs.shape)
+
+
+def concat(*data: Any, dim: int = 1) -> NDArray:
+    """Join arrays along ``dim`` (MXNet's default is 1)."""
+    if not data:
+        raise ValueError("concat needs at least one array")
+    arrays = [_nd(d) for d in data]
+    return apply(P.concatenate, tuple(arrays), {"axis": dim % arrays[0].ndim})
+
+
+def stack(*data: Any, axis: int = 0) -> NDArray:
+    """Join arrays along a new axis."""
+    arrays = [_nd(d) for d in data]
+    shapes = {a.shape for a in arrays}
+    if len(shapes) != 1:
+        raise ValueError(f"stack needs arrays of one shape, got {sorted(shapes)}")
+    axis = axis % (arrays[0].ndim + 1)
+    return concat(*[expand_dims(a, axis) for a in arrays], dim=axis)
+
+
+def split(data: Any, num_outputs: int, axis: int = 1, squeeze_axis: bool = False) -> Any:
+    """Split into ``num_outputs`` equal parts along ``axis``; a list (one array if 1)."""
+    x = _nd(data)
+    axis %= x.ndim
+    n = x.shape[axis]
+    if num_outputs <= 0 or n % num_outputs:
+        raise ValueError(f"split: axis {axis} of size {n} cannot be split into "
+                         f"{num_outputs} equal parts")
+    step = n // num_outputs
+    outs = []
+    for k in range(num_outputs):
+        index = tuple((0, m, 1) for m in x.shape[:axis]) + ((k * step, (k + 1) * step, 1),)
+        part = apply(P.slice_p, (x,), {"index": index})
+        outs.append(squeeze(part, axis) if squeeze_axis and step == 1 else part)
+    return outs[0] if num_outputs == 1 else outs
+
+
+def tile(data: Any, reps: Sequence[int]) -> NDArray:
+    """Repeat the whole array ``reps`` times along each axis (broadcast, then reshape)."""
+    x = _nd(data)
+    reps = (reps,) if isinstance(reps, int) else tuple(reps)
+    nd_ = builtins.max(x.ndim, len(reps))
+    shape = (1,) * (nd_ - x.ndim) + x.shape
+    reps = (1,) * (nd_ - len(reps)) + reps
+    inter = tuple(v for s in shape for v in (1, s))
+    big = tuple(v for r, s in zip(reps, shape) for v in (r, s))
+    y = broadcast_to(reshape(x, inter), big)
+    return reshape(y, tuple(r * s for r, s in zip(reps, shape)))
+
+
+def repeat(data: Any, repeats: int, axis: int | None = None) -> NDArray:
+    """Repeat each element ``repeats`` times along ``axis`` (the flattened array if None)."""
+    x = _nd(data)
+    if axis is None:
+        x, axis = reshape(x, (-1,)), 0
+    axis %= x.ndim
+    s = x.shape
+    y = broadcast_to(reshape(x, s[:axis + 1] + (1,) + s[axis + 1:]),
+                     s[:axis + 1] + (repeats,) + s[axis + 1:])
+    return reshape(y, s[:axis] + (s[axis] * repeats,) + s[axis + 1:])
+
+
+def flip(data: Any, axis: int) -> NDArray:
+    x = _nd(data)
+    axis %= x.ndim
+    index = tuple((0, n, 1) for n in x.shape[:axis]) + ((x.shape[axis] - 1, -1, -1),)
+    return apply(P.slice_p, (x,), {"index": index})
+
+
+def take(a: Any, indices: Any, axis: int = 0, mode: str = "clip") -> NDArray:
+    """Gather along ``axis``; out-of-range indices are clipped (MXNet's default mode)."""
+    if mode != "clip":
+        raise ValueError(f"take supports mode='clip' only, got {mode!r}")
+    x = _nd(a)
+    return apply(P.take, (x, _nd(indices)), {"axis": axis % x.ndim})
+
+
+def one_hot(indices: Any, depth: int, on_value: float = 1.0, off_value: float = 0.0,
+            dtype: Any = "float32") -> NDArray:
+    """(..., depth) array with ``on_value`` at each index and ``off_value`` elsewhere."""
+    idx = _nd(indices)
+    hot = expand_dims(idx, -1) == NDArray(np.arange(depth, dtype=np.dtype(idx.dtype)))
+    out = hot * (on_value - off_value) + off_value if (on_value, off_value) != (1.0, 0.0) else hot
+    return out.astype(dtype, copy=False)
+
+
+def pick(data: Any, index: Any, axis: int = -1, keepdims: bool = False) -> NDArray:
+    """``data[..., index[...], ...]`` along ``axis``: one element per row (e.g. a label's
+    log-probability). Written as a masked sum, so it fuses with what feeds it."""
+    x = _nd(data)
+    axis %= x.ndim
+    idx = _nd(index)
+    n = x.shape[axis]
+    idx = expand_dims(idx, axis) if idx.ndim < x.ndim else idx
+    positions = np.arange(n, dtype=np.dtype(x.dtype)).reshape(
+        (n,) + (1,) * (x.ndim - axis - 1))
+    mask = (idx.astype(np.dtype(x.dtype), copy=False) == NDArray(positions))
+    return sum(where(mask, x, 0.0), axis=axis, keepdims=keepdims)
+
+
+# -- linear algebra ---------------------------------------------------------------------------
+
+def _matmul(a: NDArray, b: NDArray) -> NDArray:
+    return apply(P.matmul, (a, b), {})
+
+
+def dot(lhs: Any, rhs: Any, transpose_a: bool = False, transpose_b: bool = False) -> NDArray:
+    """MXNet's dot: the last axis of ``lhs`` with the first axis of ``rhs``."""
+    a, b = _nd(lhs), _nd(rhs)
+    if transpose_a:
+        a = transpose(a)
+    if transpose_b:
+        b = transpose(b)
+    if a.shape[-1:] != b.shape[:1]:
+        raise ValueError(f"dot: shapes {a.shape} and {b.shape} do not align "
+                         f"({a.shape[-1:]} != {b.shape[:1]})")
+    if a.ndim == 2 and b.ndim == 2:
+        return _matmul(a, b)
+    out_shape = a.shape[:-1] + b.shape[1:]
+    k = b.shape[0]
+    y = _matmul(reshape(a, (-1, k)), reshape(b, (k, -1)))
+    return reshape(y, out_shape if out_shape else (1,))
+
+
+def batch_dot(lhs: Any, rhs: Any, transpose_a: bool = False,
+              transpose_b: bool = False) -> NDArray:
+    """Batched matrix product of (B, M, K) and (B, K, N) arrays."""
+    a, b = _nd(lhs), _nd(rhs)
+    if a.ndim != 3 or b.ndim != 3:
+        raise ValueError(f"batch_dot needs 3-D arrays, got shapes {a.shape} and {b.shape}")
+    if transpose_a:
+        a = swapaxes(a, 1, 2)
+    if transpose_b:
+        b = swapaxes(b, 1, 2)
+    return _matmul(a, b)
+
+
+# -- neural-network helpers -------------------------------------------------------------------
+
+def Dropout(data: Any, p: float = 0.5, **_: Any) -> NDArray:
+    """Zero each element with probability ``p`` and scale the rest by 1/(1-p), in training
+    mode only (``autograd.record()`` or ``train_mode()``); the identity otherwise."""
+    x = _nd(data)
+    if not 0 <= p < 1:
+        raise ValueError(f"Dropout probability must be in [0, 1), got {p}")
+    if not is_training() or p == 0:
+        return x
+    u = P.random_uniform(low=0.0, high=1.0, shape=x.shape, dtype=np.dtype(x.dtype).name)
+    keep = _wrap(u) >= p  # u is a tracer inside jit, so each call draws a new mask
+    return x * keep / (1.0 - p)

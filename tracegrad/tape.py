@@ -1,0 +1,140 @@
+"""The recorded graph of eager code.
+
+Under ``autograd.record()`` every primitive applied to an array that depends on a variable
+appends a :class:`Node`: an IR equation whose inputs and outputs are bound to concrete arrays.
+An NDArray's ``_node`` is its *entry* in that graph:
+
+* ``None``: a constant, not part of any graph;
+* a :class:`VarNode`: a leaf created by ``attach_grad``; it owns the gradient buffer;
+* a :class:`Node` (or an :class:`OutputRef` for the i-th output of a multi-output node).
+
+Nodes point to their inputs' entries as they were when recorded, so attaching a gradient to an
+intermediate array later makes it a new leaf without rewriting history (MXNet 1.x semantics).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from compiler.core import Primitive, ShapedArray, abstractify
+from compiler.ir import Eqn, Graph, Literal, Var
+
+
+class VarNode:
+    """A leaf variable: where gradients for an array that called ``attach_grad`` end up."""
+
+    __slots__ = ("array", "grad", "grad_req")
+
+    def __init__(self, array: Any, grad: Any, grad_req: str) -> None:
+        self.array = array
+        self.grad = grad
+        self.grad_req = grad_req
+
+
+class Node:
+    """One recorded application of a primitive."""
+
+    __slots__ = ("prim", "params", "args", "out", "parents", "freed")
+
+    def __init__(self, prim: Primitive, params: dict, args: tuple, out: Any,
+                 parents: tuple) -> None:
+        self.prim = prim
+        self.params = params
+        self.args = args  # the raw input values (NumPy arrays or Python scalars)
+        self.out = out  # the raw output value (a tuple for multiple results)
+        self.parents = parents  # the entry of each input when it was recorded
+        self.freed = False
+
+    def free(self) -> None:
+        self.freed = True
+        self.args = None
+        self.out = None
+
+
+class OutputRef:
+    """The entry of output ``index`` of a multiple-result node."""
+
+    __slots__ = ("node", "index")
+
+    def __init__(self, node: Node, index: int) -> None:
+        self.node = node
+        self.index = index
+
+
+class NoVariable:
+    """The entry of an array computed under ``record()`` from inputs that have no gradient.
+
+    It behaves like ``None`` for recording; it only lets ``backward`` say precisely why the
+    array cannot be differentiated.
+    """
+
+    __slots__ = ()
+
+
+NO_VARIABLE = NoVariable()
+
+
+def node_of(entry: Any) -> Any:
+    return entry.node if type(entry) is OutputRef else entry
+
+
+def topo_order(heads: list) -> list:
+    """Nodes and VarNodes reachable from the head entries, inputs before their users."""
+    order: list = []
+    seen: set[int] = set()
+    stack: list[tuple[Any, bool]] = [(node_of(h), False) for h in heads]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        stack.append((node, True))
+        if type(node) is Node:
+            for p in node.parents:
+                if p is not None and type(p) is not NoVariable and id(node_of(p)) not in seen:
+                    stack.append((node_of(p), False))
+    return order
+
+
+def recorded_graph(heads: list) -> Graph:
+    """The recorded eager graph of ``heads`` as IR, for printing (``autograd.get_graph``).
+
+    Variables become graph inputs, constants that fed recorded ops become constant inputs.
+    """
+    order = topo_order(heads)
+    names: dict[int, Var] = {}
+    invars, constvars, consts, eqns = [], [], [], []
+    for node in order:
+        if type(node) is VarNode:
+            v = Var(abstractify(node.array._data))
+            names[id(node)] = v
+            invars.append(v)
+            continue
+        if node.freed:
+            raise ValueError("the graph of this array was freed by backward(); "
+                             "record it again or pass retain_graph=True")
+        outs = node.out if node.prim.multiple_results else (node.out,)
+        outvars = [Var(ShapedArray(tuple(o.shape), o.dtype)) for o in outs]
+        ins = []
+        for p, a in zip(node.parents, node.args):
+            if p is not None and type(p) is not NoVariable:
+                src = node_of(p)
+                v = names[id(src)]
+                ins.append(v[p.index] if type(p) is OutputRef else v)
+            elif isinstance(a, (bool, int, float)):
+                ins.append(Literal(a, outs[0].dtype))
+            else:
+                v = Var(abstractify(a))
+                constvars.append(v)
+                consts.append(a)
+                ins.append(v)
+        names[id(node)] = outvars if node.prim.multiple_results else outvars[0]
+        eqns.append(Eqn(node.prim, node.params, ins, outvars))
+    outvars = []
+    for h in heads:
+        v = names[id(node_of(h))]
+        outvars.append(v[h.index] if type(h) is OutputRef else v)
+    return Graph(constvars, invars, eqns, outvars, consts)
