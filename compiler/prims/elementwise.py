@@ -103,7 +103,7 @@ cast = register(Primitive(
     "cast", "elementwise", _cast_impl, _cast_abstract,
     lambda g, out, x, *, dtype: [cast(g, dtype=np.dtype(x.dtype).name)],
     scalar="{dtype}({0})",
-    samples=lambda: [((rand(3, 2),), {"dtype": "float32"})],
+    samples=lambda: [((rand(3, 2),), {"dtype": "float64"})],
     doc="Convert to another dtype (astype)."))
 
 
@@ -142,14 +142,16 @@ def _min_vjp(g: Any, out: Any, x: Any, y: Any) -> list:
 
 
 def _tie_free() -> list:
-    return [((away_from_ties(3, 4), away_from_ties(3, 4)[::-1].copy()), {}),
+    return [((away_from_ties(3, 4), away_from_ties(3, 4) * -0.9 + 0.013), {}),
             ((away_from_ties(2, 3), 0.05), {})]
 
 
 maximum = _binary("maximum", np.maximum, _max_vjp, "max({0}, {1})", _tie_free)
 minimum = _binary("minimum", np.minimum, _min_vjp, "min({0}, {1})", _tie_free)
 mod = _binary("mod", np.mod, lambda g, out, x, y: [g, -(g * floor(x / y))], "mod({0}, {1})",
-              lambda: [((rand(3, 4) * 3.0 + 0.05, np.full((3, 4), 0.7)), {})])
+              # x/y stays 0.4 away from an integer, where floor (so mod) jumps.
+              lambda: [(((np.arange(12.0).reshape(3, 4) - 6.4) * 0.7, np.full((3, 4), 0.7)),
+                        {})])
 
 
 def _compare(name: str, ufunc: np.ufunc, op: str) -> Primitive:

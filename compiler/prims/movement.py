@@ -88,7 +88,7 @@ unslice = register(Primitive(
     "unslice", "other", _unslice_impl,
     lambda g, *, index, shape: ShapedArray(tuple(shape), np.dtype(g.dtype)),
     lambda ct, out, g, *, index, shape: [slice_p(ct, index=index)],
-    samples=lambda: [((rand(2, 2),), {"index": ((1, 3, 1), (4, -1, -2)), "shape": (4, 5)})],
+    samples=lambda: [((rand(2, 3),), {"index": ((1, 3, 1), (4, -1, -2)), "shape": (4, 5)})],
     doc="Zeros of `shape` with `g` written into the slice `index`: the adjoint of slice."))
 
 

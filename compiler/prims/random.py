@@ -33,12 +33,15 @@ def _randint(*, low: int, high: int, shape: tuple[int, ...], dtype: str) -> np.n
 
 random_uniform = register(Primitive(
     "random_uniform", "random", _uniform, _abstract, _no_grad,
+    samples=lambda: [((), {"low": -1.0, "high": 2.0, "shape": (200, 3), "dtype": "float64"})],
     doc="Uniform samples in [low, high)."))
 random_normal = register(Primitive(
     "random_normal", "random", _normal, _abstract, _no_grad,
+    samples=lambda: [((), {"loc": 1.0, "scale": 2.0, "shape": (400, 2), "dtype": "float64"})],
     doc="Normal samples with mean loc and standard deviation scale."))
 random_randint = register(Primitive(
     "random_randint", "random", _randint, _abstract, _no_grad,
+    samples=lambda: [((), {"low": -3, "high": 5, "shape": (100,), "dtype": "int32"})],
     doc="Integer samples in [low, high), stored in `dtype`."))
 
 
