@@ -79,13 +79,15 @@ class Eqn:
     source: str = ""  # "file:line" of the user code that emitted it, when known
 
 
-@dataclass
+@dataclass(eq=False)
 class Graph:
     constvars: list[Var]
     invars: list[Var]
     eqns: list[Eqn]
     outvars: list[Atom]
     consts: list[Any] = field(default_factory=list)  # values of constvars, same order
+    # Artifacts derived from this graph (its VJP graph, its executable), built once.
+    cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     # -- text -------------------------------------------------------------------------------
     def __str__(self) -> str:

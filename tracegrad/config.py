@@ -1,0 +1,71 @@
+"""Settings, read once from ``TRACEGRAD_*`` environment variables and changeable in code.
+
+=============================  ===========  ==================================================
+variable                       default      meaning
+=============================  ===========  ==================================================
+``TRACEGRAD_STRICT``           0            1: jit raises instead of falling back to eager
+``TRACEGRAD_DISABLE_JIT``      0            1: jit runs graphs with the interpreter, no numba
+``TRACEGRAD_DEBUG``            0            1: log the traced IR; 2: also the optimised and
+                                            fused IR; 3: also the generated source
+``TRACEGRAD_ENABLE_CHECKS``    0            1: validate the graph after every compiler pass
+``TRACEGRAD_CACHE_DIR``        XDG cache    folder of the persistent kernel cache
+``TRACEGRAD_NUM_THREADS``      all cores    threads for parallel kernels
+``TRACEGRAD_PARALLEL_MIN``     131072       elements below which kernels run serially
+=============================  ===========  ==================================================
+
+>>> from tracegrad import config
+>>> config.strict
+False
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, fields
+
+
+def _flag(name: str, default: str = "0") -> bool:
+    return os.environ.get(name, default).strip().lower() in ("1", "true", "yes", "on")
+
+
+def _default_cache_dir() -> str:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "tracegrad")
+
+
+@dataclass
+class Config:
+    strict: bool = False
+    disable_jit: bool = False
+    debug: int = 0
+    enable_checks: bool = False
+    cache_dir: str = ""
+    num_threads: int = 0
+    parallel_min: int = 131072
+
+    @classmethod
+    def from_env(cls) -> Config:
+        return cls(
+            strict=_flag("TRACEGRAD_STRICT"),
+            disable_jit=_flag("TRACEGRAD_DISABLE_JIT"),
+            debug=int(os.environ.get("TRACEGRAD_DEBUG", "0") or 0),
+            enable_checks=_flag("TRACEGRAD_ENABLE_CHECKS"),
+            cache_dir=os.environ.get("TRACEGRAD_CACHE_DIR") or _default_cache_dir(),
+            num_threads=int(os.environ.get("TRACEGRAD_NUM_THREADS", "0") or 0),
+            parallel_min=int(os.environ.get("TRACEGRAD_PARALLEL_MIN", "131072")),
+        )
+
+    def as_dict(self) -> dict:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+config = Config.from_env()
+
+logger = logging.getLogger("tracegrad")
+if config.debug and not logger.handlers:
+    # The user asked for debug output with TRACEGRAD_DEBUG, so make it visible on stderr.
+    _handler = logging.StreamHandler()
+    _handler.setFormatter(logging.Formatter("[tracegrad] %(message)s"))
+    logger.addHandler(_handler)
+    logger.setLevel(logging.DEBUG)
