@@ -222,6 +222,7 @@ def simplify(graph: Graph) -> Graph:
     def rule(rw: Rewriter, e: Eqn) -> bool:
         if e.prim.kind == "elementwise":
             _scalars_inline(e, scalar_const, src)
+            _hoist_broadcast(rw, e, src)
         name, ins = e.prim.name, e.invars
         if name == "mul" and _is_lit(ins[1], 1) or name == "div" and _is_lit(ins[1], 1):
             return alias(rw, e, ins[0])
@@ -295,6 +296,23 @@ def _scalars_inline(e: Eqn, scalar_const: Callable, src: Callable) -> None:
             x = b.invars[0]
             if np.broadcast_shapes(*others, x.aval.shape) == out_shape:
                 e.invars[i] = x
+
+
+def _hoist_broadcast(rw: Rewriter, e: Eqn, src: Callable) -> None:
+    """f(broadcast_to(x), scalars) is broadcast_to(f(x, scalars)): f runs on fewer elements,
+    and when x is a constant the inner part folds away."""
+    arrays = [a for a in e.invars if isinstance(a, Var)]
+    if len(arrays) != 1 or e.prim.name == "stop_gradient":
+        return
+    b = src(arrays[0], "broadcast_to")
+    if b is None or not isinstance(b.invars[0], Var):
+        return
+    x = b.invars[0]
+    out = e.outvars[0]
+    small = Var(ShapedArray(tuple(x.aval.shape), out.aval.dtype))
+    rw.emit(Eqn(e.prim, e.params, [x if a is arrays[0] else a for a in e.invars], [small],
+                e.source))
+    e.prim, e.params, e.invars = b.prim, {"shape": out.aval.shape}, [small]
 
 
 def _sink_transpose(rw: Rewriter, e: Eqn, src: Callable) -> bool:

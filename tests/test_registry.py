@@ -9,6 +9,7 @@ matches central differences of the gradient.
 import numpy as np
 import pytest
 
+from compiler import executor  # noqa: F401  (registers the call primitive)
 from compiler import prims as P  # noqa: F401  (fills the registry)
 from compiler.core import REGISTRY, ShapedArray, is_array
 from compiler.interpreter import eval_graph
@@ -31,6 +32,19 @@ def _cases(prim):
     return cases
 
 
+def _outs(prim, out):
+    return list(out) if prim.multiple_results else [out]
+
+
+def _weighted(prim, y, weights):
+    """sum_k sum(y_k * w_k) as a recorded NDArray."""
+    total = None
+    for yk, wk in zip(_outs(prim, y), weights):
+        term = (yk * NDArray(wk)).sum()
+        total = term if total is None else total + term
+    return total
+
+
 def _diff_argnums(prim, args):
     return [i for i, a in enumerate(args) if is_array(a) and i not in prim.nondiff_argnums]
 
@@ -50,8 +64,9 @@ def test_abstract_rule_matches_numpy(prim):
         out = prim.impl(*args, **params)
         absargs = [ShapedArray(a.shape, a.dtype) if is_array(a) else a for a in args]
         aval = prim.abstract(*absargs, **params)
-        assert tuple(aval.shape) == np.shape(out), prim.name
-        assert np.dtype(aval.dtype) == np.asarray(out).dtype, prim.name
+        for o, av in zip(_outs(prim, out), _outs(prim, aval)):
+            assert tuple(av.shape) == np.shape(o), prim.name
+            assert np.dtype(av.dtype) == np.asarray(o).dtype, prim.name
 
 
 @pytest.mark.parametrize("prim", [p for p in PRIMS if p.kind != "random"], ids=lambda p: p.name)
@@ -61,18 +76,20 @@ def test_eager_and_interpreter_match_numpy(prim):
         nd_args = tuple(NDArray(a) if is_array(a) else a for a in args)
         with autograd.record():
             eager = apply(prim, nd_args, params)
-        np.testing.assert_array_equal(eager.asnumpy(), expected)
+        for e, x in zip(_outs(prim, eager), _outs(prim, expected)):
+            np.testing.assert_array_equal(e.asnumpy(), x)
         array_pos = [i for i, a in enumerate(args) if is_array(a)]
 
         def fun(*tracers, args=args, params=params, array_pos=array_pos):
             full = list(args)
             for i, t in zip(array_pos, tracers):
                 full[i] = t
-            return [prim(*full, **params)]
+            return _outs(prim, prim(*full, **params))
 
         graph = trace(fun, [ShapedArray(args[i].shape, args[i].dtype) for i in array_pos])
-        (interp,) = eval_graph(graph, [args[i] for i in array_pos])
-        np.testing.assert_array_equal(interp, expected)
+        interp = eval_graph(graph, [args[i] for i in array_pos])
+        for e, x in zip(interp, _outs(prim, expected)):
+            np.testing.assert_array_equal(e, x)
 
 
 def test_random_primitives_draw_fresh_samples_with_the_right_moments():
@@ -91,7 +108,8 @@ def test_random_primitives_draw_fresh_samples_with_the_right_moments():
 def _loss(prim, params, args, weights):
     """sum(prim(args) * weights): a scalar whose gradient is the VJP with cotangent weights."""
     out = prim.impl(*args, **params)
-    return float(np.sum(np.asarray(out, dtype=np.float64) * weights))
+    return float(sum(np.sum(np.asarray(o, dtype=np.float64) * w)
+                     for o, w in zip(_outs(prim, out), weights)))
 
 
 @pytest.mark.parametrize("prim", DIFFERENTIABLE, ids=lambda p: p.name)
@@ -102,13 +120,13 @@ def test_gradient_matches_central_differences(prim):
         if not diff:
             continue
         out = prim.impl(*args, **params)
-        weights = rng.uniform(0.5, 1.5, size=np.shape(out))
+        weights = [rng.uniform(0.5, 1.5, size=np.shape(o)) for o in _outs(prim, out)]
         variables = [NDArray(a) if is_array(a) else a for a in args]
         for i in diff:
             variables[i].attach_grad()
         with autograd.record():
             y = apply(prim, tuple(variables), params)
-            loss = (y * NDArray(weights)).sum()
+            loss = _weighted(prim, y, weights)
         loss.backward()
         for i in diff:
             expected = numerical_grad(
@@ -125,7 +143,7 @@ def test_second_order_matches_differences_of_the_gradient(prim):
         if not diff:
             continue
         out = prim.impl(*args, **params)
-        weights = rng.uniform(0.5, 1.5, size=np.shape(out))
+        weights = [rng.uniform(0.5, 1.5, size=np.shape(o)) for o in _outs(prim, out)]
         direction = [rng.uniform(0.5, 1.5, size=np.shape(args[i])) for i in diff]
 
         def first_order(*raw, record_second=False):
@@ -134,7 +152,7 @@ def test_second_order_matches_differences_of_the_gradient(prim):
                 variables[i].attach_grad()
             with autograd.record():
                 y = apply(prim, tuple(variables), params)
-                loss = (y * NDArray(weights)).sum()
+                loss = _weighted(prim, y, weights)
                 grads = autograd.grad(loss, [variables[i] for i in diff], create_graph=True)
                 gv = sum(((g * NDArray(d)).sum() for g, d in zip(grads, direction)),
                          NDArray(np.zeros(1)))

@@ -14,7 +14,7 @@ from compiler.tracing import add_internal_dir
 
 add_internal_dir(__file__)
 
-from tracegrad import autograd, nd, random  # noqa: E402
+from tracegrad import autograd, nd, random, tree  # noqa: E402
 from tracegrad.config import config  # noqa: E402
 from tracegrad.errors import *  # noqa: E402,F401,F403
 from tracegrad.jit import Jitted, cache_info, grad, jit, make_ir, value_and_grad  # noqa: E402

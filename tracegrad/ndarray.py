@@ -304,8 +304,12 @@ class NDArray:
 
     # -- printing --------------------------------------------------------------------------
     def __repr__(self) -> str:
-        if type(self._data) is Tracer:
-            return f"<NDArray {_shape_str(self.shape)} @cpu(0) traced {self._data.dtype.name}>"
+        d = self._data
+        if type(d) is Tracer:
+            if d.builder.active:  # printing inside jit needs the values: run eagerly
+                raise ConcretizationError(f"printing a traced array at {_user_line()}",
+                                          source=_user_line(), reason="printing")
+            return f"<NDArray {_shape_str(self.shape)} @cpu(0) traced {d.dtype.name}>"
         return f"\n{self._data}\n<NDArray {_shape_str(self.shape)} @{CPU}>"
 
     __str__ = __repr__
