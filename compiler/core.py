@@ -41,14 +41,16 @@ class Primitive:
     """One operation, with every rule the compiler needs to run, trace and differentiate it."""
 
     __slots__ = ("name", "kind", "impl", "abstract", "vjp", "scalar", "nondiff_argnums",
-                 "samples", "multiple_results", "doc")
+                 "samples", "multiple_results", "doc", "elementwise", "uses_needs")
 
     def __init__(self, name: str, kind: str, impl: Callable, abstract: Callable,
                  vjp: Callable | None = None, *, scalar: str | None = None,
                  nondiff_argnums: tuple[int, ...] = (), samples: Callable | None = None,
-                 multiple_results: bool = False, doc: str = "") -> None:
+                 multiple_results: bool = False, doc: str = "", uses_needs: bool = False) -> None:
         self.name = name
         self.kind = kind  # elementwise | reduce | movement | contraction | random | other
+        self.elementwise = kind == "elementwise"
+        self.uses_needs = uses_needs  # the VJP rule takes needs=(bool per argument)
         self.impl = impl
         self.abstract = abstract
         self.vjp = vjp
@@ -126,13 +128,16 @@ def abstractify(x: Any) -> ShapedArray | Any:
 
 # -- the shared VJP driver --------------------------------------------------------------------
 
+# Set by compiler.prims once the primitives exist (they import this module).
+_SUM_AND_RESHAPE: list = []
+
+
 def unbroadcast(ct: Any, shape: tuple[int, ...]) -> Any:
     """Sum ``ct`` down to ``shape``: the adjoint of NumPy broadcasting, used by every rule."""
-    from compiler.prims import reduce_sum, reshape  # late import: prims import this module
-
     ct_shape = tuple(ct.shape)
     if ct_shape == shape:
         return ct
+    reduce_sum, reshape = _SUM_AND_RESHAPE
     lead = len(ct_shape) - len(shape)
     axes = tuple(range(lead)) + tuple(
         lead + i for i, n in enumerate(shape) if n == 1 and ct_shape[lead + i] != 1)
@@ -143,29 +148,46 @@ def unbroadcast(ct: Any, shape: tuple[int, ...]) -> Any:
     return ct
 
 
+_SCALAR_TYPES = (bool, int, float, complex)
+_FLOAT_KINDS = ("f", "c")
+
+
 def is_array(x: Any) -> bool:
-    return not isinstance(x, (bool, int, float, complex))
+    return not isinstance(x, _SCALAR_TYPES)
 
 
-def vjp_of(prim: Primitive, cts: Any, out: Any, args: tuple, params: Params) -> list:
+def vjp_of(prim: Primitive, cts: Any, out: Any, args: tuple, params: Params,
+           needs: tuple | None = None) -> list:
     """Input cotangents of one application of ``prim``, unbroadcast to each input's shape.
 
-    ``cts`` is the output cotangent (a tuple for multiple-result primitives). The result has
+    ``cts`` is the output cotangent (a list for multiple-result primitives). The result has
     one entry per argument; ``None`` means no gradient flows there (a scalar literal, an
-    integer index, or a non-differentiable argument).
+    integer index, or a non-differentiable argument). This runs once per recorded op in
+    ``backward``, so it is written for speed.
+
+    ``needs`` (one value per argument, truthy where a gradient is wanted) lets costly
+    rules such as matmul's skip cotangents nobody will read.
     """
-    if prim.vjp is None:
+    rule = prim.vjp
+    if rule is None:
         raise NotImplementedError(f"primitive '{prim.name}' has no VJP rule")
-    raw = prim.vjp(cts, out, *args, **params)
-    result = []
-    for i, (ct, a) in enumerate(zip(raw, args)):
-        if ct is None or not is_array(a) or i in prim.nondiff_argnums:
-            result.append(None)
+    if prim.uses_needs:
+        mask = tuple(bool(n) for n in needs) if needs is not None else (True,) * len(args)
+        result = list(rule(cts, out, *args, needs=mask, **params))
+    else:
+        result = list(rule(cts, out, *args, **params))
+    nondiff = prim.nondiff_argnums
+    elementwise = prim.elementwise
+    for i, a in enumerate(args):
+        ct = result[i]
+        if ct is None:
             continue
-        if not np.issubdtype(np.dtype(a.dtype), np.inexact):
-            result.append(None)
+        if isinstance(a, _SCALAR_TYPES) or i in nondiff:
+            result[i] = None
             continue
-        if prim.kind == "elementwise":
-            ct = unbroadcast(ct, tuple(a.shape))
-        result.append(ct)
+        dt = a.dtype
+        if (dt.kind if type(dt) is not type else np.dtype(dt).kind) not in _FLOAT_KINDS:
+            result[i] = None
+        elif elementwise and ct.shape != a.shape:
+            result[i] = unbroadcast(ct, tuple(a.shape))
     return result

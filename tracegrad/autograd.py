@@ -33,6 +33,7 @@ from tracegrad.state import (  # noqa: F401  (public API)
     train_mode,
 )
 from tracegrad.tape import (
+    NO_VARIABLE,
     NoVariable,
     Node,
     OutputRef,
@@ -109,14 +110,14 @@ def _head_grad(h: NDArray, g: Any, i: int, create_graph: bool) -> Any:
     return gd
 
 
-def _accumulate(cts: dict, key: Any, ct: Any) -> None:
-    old = cts.get(key)
-    cts[key] = ct if old is None else old + ct
-
-
 def _run_backward(heads: list[NDArray], head_grads: Sequence[Any] | None,
                   retain_graph: bool, create_graph: bool, train_mode: bool) -> tuple:
-    """Propagate cotangents; returns (cotangents by entry id, nodes in topological order)."""
+    """Propagate cotangents from the heads to every reachable entry.
+
+    Returns ``(cts, order)``: the cotangent of each node and VarNode by ``id``, and the nodes
+    in topological order. The hot loop keeps cotangents in a dict keyed by ``id(node)`` and
+    skips VJPs of inputs that need no gradient.
+    """
     _check_heads(heads)
     if head_grads is None:
         head_grads = [None] * len(heads)
@@ -127,29 +128,34 @@ def _run_backward(heads: list[NDArray], head_grads: Sequence[Any] | None,
         _add_entry_ct(cts, h._node, _head_grad(h, g, i, create_graph))
     order = topo_order([h._node for h in heads])
     saved = FLAGS.set((create_graph, train_mode))
+    get = cts.get
     try:
         for node in reversed(order):
-            if type(node) is not Node:
+            g = get(id(node))
+            if g is None or type(node) is not Node:
                 continue
-            g = cts.get(id(node))
-            if g is None:
-                continue
+            prim = node.prim
             if node.freed:
                 raise GraphFreedError(
-                    f"{_NOT_IN_GRAPH} Part of this graph ('{node.prim.name}') was freed by an "
+                    f"{_NOT_IN_GRAPH} Part of this graph ('{prim.name}') was freed by an "
                     "earlier backward(). Pass retain_graph=True to keep it.")
-            if node.prim.multiple_results:
-                g = [x if x is not None else _zeros_like(o, create_graph)
-                     for x, o in zip(g, node.out)]
-            args, out = node.args, node.out
+            args, out, parents = node.args, node.out, node.parents
+            if prim.multiple_results:
+                g = [x if x is not None else _zeros_like(o, create_graph) for x, o in zip(g, out)]
             if create_graph:
-                args = tuple(_rewrap(a, p) for a, p in zip(args, node.parents))
+                args = tuple(_rewrap(a, p) for a, p in zip(args, parents))
                 out = ([_rewrap(o, OutputRef(node, k)) for k, o in enumerate(out)]
-                       if node.prim.multiple_results else _rewrap(out, node))
-            in_cts = vjp_of(node.prim, g, out, args, node.params)
-            for p, ct in zip(node.parents, in_cts):
-                if ct is not None and p is not None and type(p) is not NoVariable:
+                       if prim.multiple_results else _rewrap(out, node))
+            in_cts = vjp_of(prim, g, out, args, node.params, parents)
+            for p, ct in zip(parents, in_cts):
+                if ct is None or p is None or p is NO_VARIABLE:
+                    continue
+                if type(p) is OutputRef:
                     _add_entry_ct(cts, p, ct)
+                    continue
+                key = id(p)
+                old = get(key)
+                cts[key] = ct if old is None else old + ct
     finally:
         FLAGS.reset(saved)
     if not retain_graph:
@@ -164,7 +170,8 @@ def _add_entry_ct(cts: dict, entry: Any, ct: Any) -> None:
         slots = cts.setdefault(id(entry.node), [None] * len(entry.node.out))
         slots[entry.index] = ct if slots[entry.index] is None else slots[entry.index] + ct
     else:
-        _accumulate(cts, id(entry), ct)
+        old = cts.get(id(entry))
+        cts[id(entry)] = ct if old is None else old + ct
 
 
 def _zeros_like(x: Any, create_graph: bool) -> Any:

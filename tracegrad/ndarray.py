@@ -21,6 +21,8 @@ from tracegrad.state import FLAGS
 from tracegrad.tape import NO_VARIABLE, Node, NoVariable, OutputRef, VarNode
 
 _ndarray = np.ndarray
+_new = object.__new__
+_NO_PARAMS: dict = {}  # shared by every parameter-free node; never mutated
 _SCALARS = (int, float, bool, np.generic)
 
 
@@ -91,9 +93,15 @@ def apply(prim: Primitive, args: tuple, params: dict) -> Any:
 
 def _record(prim: Primitive, params: dict, args: tuple, vals: tuple, out: Any,
             results: Any) -> None:
-    parents = tuple(a._node if type(a) is NDArray else None for a in args)
-    if any(p is not None and type(p) is not NoVariable for p in parents):
-        node = Node(prim, params, vals, out, parents)
+    parents = []
+    live = False
+    for a in args:
+        p = a._node if type(a) is NDArray else None
+        parents.append(p)
+        if p is not None and p is not NO_VARIABLE:
+            live = True
+    if live:
+        node = Node(prim, params, vals, out, tuple(parents))
         if prim.multiple_results:
             for i, r in enumerate(results):
                 r._node = OutputRef(node, i)
@@ -105,20 +113,33 @@ def _record(prim: Primitive, params: dict, args: tuple, vals: tuple, out: Any,
 
 
 def _binary(prim: Primitive, a: NDArray, b: Any) -> NDArray:
-    """The hot path of ``a (op) b``: no list building, one flag lookup."""
+    """The hot path of ``a (op) b``: everything inlined, one flag lookup."""
     ad = a._data
     tb = type(b)
     if tb is NDArray:
         bd = b._data
+        if type(bd) is not _ndarray:
+            return apply(prim, (a, b), {})
     elif tb is float or tb is int:
         bd = b
     else:
         return apply(prim, (a, b), {})
-    if type(ad) is not _ndarray or (tb is NDArray and type(bd) is not _ndarray):
+    if type(ad) is not _ndarray:
         return apply(prim, (a, b), {})
-    res = _wrap(prim.impl(ad, bd))
+    out = prim.impl(ad, bd)
+    if type(out) is not _ndarray:
+        out = np.asarray(out)
+    res = _new(NDArray)
+    res._data = out
     if FLAGS.get()[0]:
-        _record(prim, {}, (a, b), (ad, bd), res._data, (res,))
+        pa = a._node
+        pb = b._node if tb is NDArray else None
+        if (pa is not None and pa is not NO_VARIABLE) or (pb is not None and pb is not NO_VARIABLE):
+            res._node = Node(prim, _NO_PARAMS, (ad, bd), out, (pa, pb))
+        else:
+            res._node = NO_VARIABLE
+    else:
+        res._node = None
     return res
 
 
@@ -130,9 +151,19 @@ def _unary(prim: Primitive, a: NDArray) -> NDArray:
     ad = a._data
     if type(ad) is not _ndarray:
         return apply(prim, (a,), {})
-    res = _wrap(prim.impl(ad))
+    out = prim.impl(ad)
+    if type(out) is not _ndarray:
+        out = np.asarray(out)
+    res = _new(NDArray)
+    res._data = out
     if FLAGS.get()[0]:
-        _record(prim, {}, (a,), (ad,), res._data, (res,))
+        pa = a._node
+        if pa is not None and pa is not NO_VARIABLE:
+            res._node = Node(prim, _NO_PARAMS, (ad,), out, (pa,))
+        else:
+            res._node = NO_VARIABLE
+    else:
+        res._node = None
     return res
 
 

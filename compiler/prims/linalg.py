@@ -28,14 +28,15 @@ def _swap_last(x: Any) -> Any:
     return transpose(x, axes=tuple(range(n - 2)) + (n - 1, n - 2))
 
 
-def _matmul_vjp(g: Any, out: Any, a: Any, b: Any) -> list:
+def _matmul_vjp(g: Any, out: Any, a: Any, b: Any, *, needs: tuple) -> list:
     # Batch dimensions broadcast like elementwise ones, so they are summed back the same way.
-    ga = unbroadcast(matmul(g, _swap_last(b)), tuple(a.shape))
-    gb = unbroadcast(matmul(_swap_last(a), g), tuple(b.shape))
+    # A product is as costly as the forward one: skip the side that needs no gradient.
+    ga = unbroadcast(matmul(g, _swap_last(b)), tuple(a.shape)) if needs[0] else None
+    gb = unbroadcast(matmul(_swap_last(a), g), tuple(b.shape)) if needs[1] else None
     return [ga, gb]
 
 
 matmul = register(Primitive(
-    "matmul", "contraction", np.matmul, _matmul_abstract, _matmul_vjp,
+    "matmul", "contraction", np.matmul, _matmul_abstract, _matmul_vjp, uses_needs=True,
     samples=lambda: [((rand(3, 4), rand(4, 2)), {}), ((rand(2, 3, 4), rand(4, 5)), {})],
     doc="Matrix product over the last two axes, batched over the others (np.matmul)."))
