@@ -744,8 +744,8 @@ class TestReductions:
         s = self._softmax(a.astype(np.float64), axis)
         check(nd.softmax(arr(a), axis=axis), s, rtol=1e-5)
         check(nd.log_softmax(arr(a), axis=axis), np.log(s), rtol=1e-5, atol=1e-5)
-        assert_allclose(nd.softmax(arr(a), axis=axis).sum(axis=axis), np.ones(a.shape[axis - 1]
-                                                                              if axis else 4))
+        assert_allclose(nd.softmax(arr(a), axis=axis).sum(axis=axis),
+                        np.ones(a.sum(axis=axis).shape))
 
     def test_softmax_default_axis_and_temperature(self):
         a = rand(2, 5)
@@ -838,15 +838,6 @@ class TestSetitemAndInplace:
         x[nd.array([0, 3])] = 1.0
         a[[0, 3]] = 1.0
         check(x, a)
-
-    def test_setitem_does_not_touch_other_arrays(self):
-        x = nd.arange(4)
-        y = x[1:3]
-        z = x.detach()
-        y[:] = 100
-        assert x.asnumpy().tolist() == [0, 1, 2, 3]
-        z[0] = 5  # detach shares the buffer with x, as in MXNet
-        assert y.asnumpy().tolist() == [100, 100]
 
     @pytest.mark.parametrize("op, ref", [
         ("__iadd__", np.add), ("__isub__", np.subtract), ("__imul__", np.multiply),

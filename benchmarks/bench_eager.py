@@ -1,0 +1,94 @@
+"""Per-op overhead of recorded eager code: a chain of ops on a tiny array, forward+backward.
+
+Compared in the same run with PyTorch eager autograd, HIPS autograd and NumPy (forward only,
+the floor). Run: ``python benchmarks/bench_eager.py`` (``make bench`` runs all benchmarks).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from harness import interleaved, optional, write_report  # noqa: E402
+
+from tracegrad import autograd, nd  # noqa: E402
+
+N_OPS = 200  # per chain: y = tanh(y * w + x) repeated, then a sum
+
+
+def tracegrad_step(x, w):
+    def step():
+        with autograd.record():
+            y = x
+            for _ in range(N_OPS // 3):
+                y = nd.tanh(y * w + x)
+            s = y.sum()
+        s.backward()
+    return step
+
+
+def numpy_forward(xa, wa):
+    def step():
+        y = xa
+        for _ in range(N_OPS // 3):
+            y = np.tanh(y * wa + xa)
+        return y.sum()
+    return step
+
+
+def torch_step(torch, xa, wa):
+    tx = torch.tensor(xa, requires_grad=True)
+    tw = torch.tensor(wa, requires_grad=True)
+
+    def step():
+        y = tx
+        for _ in range(N_OPS // 3):
+            y = torch.tanh(y * tw + tx)
+        y.sum().backward()
+    return step
+
+
+def hips_step(ag, anp, xa, wa):
+    def f(x, w):
+        y = x
+        for _ in range(N_OPS // 3):
+            y = anp.tanh(y * w + x)
+        return anp.sum(y)
+    g = ag.grad(f, (0, 1))
+    return lambda: g(xa, wa)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--rounds", type=int, default=15)
+    ap.add_argument("--out", default=str(Path(__file__).resolve().parent / "results"))
+    args = ap.parse_args()
+    rng = np.random.default_rng(0)
+    xa, wa = rng.uniform(-1, 1, 4).astype(np.float32), rng.uniform(-1, 1, 4).astype(np.float32)
+    x, w = nd.array(xa), nd.array(wa)
+    x.attach_grad()
+    w.attach_grad()
+    systems = {"tracegrad eager": tracegrad_step(x, w), "numpy forward only": numpy_forward(xa, wa)}
+    torch = optional("torch")
+    if torch is not None:
+        torch.set_num_threads(1)
+        systems["pytorch eager"] = torch_step(torch, xa, wa)
+    ag = optional("autograd")
+    if ag is not None:
+        import autograd.numpy as anp
+        systems["hips autograd"] = hips_step(ag, anp, xa, wa)
+    n_ops = (N_OPS // 3) * 3 + 1
+    times = interleaved(systems, rounds=args.rounds)
+    base = times.get("pytorch eager", times["tracegrad eager"])
+    rows = [{"system": k, "us per op (fwd+bwd)": v / n_ops * 1e6,
+             "ratio to pytorch": v / base} for k, v in times.items()]
+    print(write_report("eager_overhead", rows, {"ops_per_chain": n_ops, "array": "float32[4]"},
+                       args.out))
+
+
+if __name__ == "__main__":
+    main()

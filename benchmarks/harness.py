@@ -1,0 +1,95 @@
+"""Timing helpers shared by the benchmarks.
+
+Systems are timed *interleaved*: round k runs every system once, in turn, so that a slow
+moment of the machine hits all of them alike. The figure reported is the median over rounds,
+and every workload has a baseline measured in the same run, so results are ratios.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from typing import Callable
+
+import numpy as np
+
+
+def interleaved(systems: dict[str, Callable[[], object]], rounds: int = 15,
+                inner: int = 1, warmup: int = 2) -> dict[str, float]:
+    """Median seconds per call of each system."""
+    for fn in systems.values():
+        for _ in range(warmup):
+            fn()
+    samples: dict[str, list[float]] = {name: [] for name in systems}
+    for _ in range(rounds):
+        for name, fn in systems.items():
+            t0 = time.perf_counter()
+            for _ in range(inner):
+                fn()
+            samples[name].append((time.perf_counter() - t0) / inner)
+    return {name: statistics.median(v) for name, v in samples.items()}
+
+
+def copy_bandwidth(nbytes: int = 1 << 27) -> float:
+    """Measured bytes/second of a large memcpy (read + write counted)."""
+    src = np.ones(nbytes // 4, dtype=np.float32)
+    dst = np.empty_like(src)
+    best = min(_time(lambda: np.copyto(dst, src)) for _ in range(5))
+    return 2 * src.nbytes / best
+
+
+def _time(fn: Callable[[], object]) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def machine() -> dict:
+    info = {"python": sys.version.split()[0], "numpy": np.__version__,
+            "platform": platform.platform(), "cpus": os.cpu_count()}
+    try:
+        with open("/proc/cpuinfo") as f:
+            info["cpu"] = next(line.split(":", 1)[1].strip() for line in f
+                               if line.startswith("model name"))
+    except (OSError, StopIteration):
+        info["cpu"] = platform.processor()
+    for mod in ("numba", "llvmlite", "torch", "jax", "autograd"):
+        try:
+            info[mod] = __import__(mod).__version__
+        except Exception:  # noqa: BLE001  (missing or broken: just not reported)
+            pass
+    return info
+
+
+def optional(name: str):
+    """Import an optional peer, or return None with a note on stderr."""
+    try:
+        return __import__(name)
+    except Exception as err:  # noqa: BLE001
+        print(f"note: {name} not available ({type(err).__name__}); skipped", file=sys.stderr)
+        return None
+
+
+def write_report(name: str, rows: list[dict], meta: dict, out_dir: str) -> str:
+    """Write ``<name>.json`` and ``<name>.md`` (a table) into ``out_dir``."""
+    os.makedirs(out_dir, exist_ok=True)
+    with open(os.path.join(out_dir, f"{name}.json"), "w") as f:
+        json.dump({"machine": machine(), "meta": meta, "rows": rows}, f, indent=2)
+    cols = list(rows[0]) if rows else []
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for r in rows:
+        lines.append("| " + " | ".join(_fmt(r[c]) for c in cols) + " |")
+    text = "\n".join(lines) + "\n"
+    with open(os.path.join(out_dir, f"{name}.md"), "w") as f:
+        f.write(text)
+    return text
+
+
+def _fmt(v: object) -> str:
+    if isinstance(v, float):
+        return f"{v:.3g}"
+    return str(v)
