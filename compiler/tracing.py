@@ -15,7 +15,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from compiler import core
-from compiler.core import Primitive, ShapedArray, is_array
+from compiler.core import Primitive, ShapedArray
 from compiler.errors import ConcretizationError, TracerLeakError
 from compiler.ir import Eqn, Graph, Literal, Var
 

@@ -12,7 +12,7 @@ from compiler import prims as P
 from compiler.core import ShapedArray
 from compiler.errors import GraphCheckError
 from compiler.ir import Eqn, Graph, Var
-from compiler.passes import check_graph, cse, dce, fold_constants, optimize, same_results, simplify
+from compiler.passes import check_graph, cse, dce, fold_constants, optimize, same_results
 from compiler.tracing import trace
 from tests import functions as F
 

@@ -21,5 +21,5 @@ from tracegrad.jit import Jitted, cache_info, grad, jit, make_ir, value_and_grad
 from tracegrad.ndarray import NDArray, cpu  # noqa: E402
 
 __version__ = "0.1.0"
-__all__ = ["autograd", "nd", "random", "NDArray", "cpu", "config", "jit", "grad",
+__all__ = ["autograd", "nd", "random", "tree", "NDArray", "cpu", "config", "jit", "grad",
            "value_and_grad", "make_ir", "cache_info", "Jitted", "__version__"]

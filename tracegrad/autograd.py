@@ -34,8 +34,8 @@ from tracegrad.state import (  # noqa: F401  (public API)
 )
 from tracegrad.tape import (
     NO_VARIABLE,
-    NoVariable,
     Node,
+    NoVariable,
     OutputRef,
     VarNode,
     node_of,

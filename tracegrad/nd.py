@@ -9,8 +9,10 @@ from typing import Any
 
 import numpy as np
 
-from tracegrad import ops
-from tracegrad import random  # noqa: F401  (nd.random.normal, ...)
+from tracegrad import (
+    ops,
+    random,  # noqa: F401  (nd.random.normal, ...)
+)
 from tracegrad.ndarray import CPU, Context, NDArray, cpu
 from tracegrad.ops import *  # noqa: F401,F403
 from tracegrad.ops import _nd
@@ -28,12 +30,10 @@ def _shape(shape: Any) -> tuple[int, ...]:
 
 def array(source_array: Any, ctx: Context | None = None, dtype: Any = None) -> NDArray:
     """An NDArray from a list, NumPy array or NDArray; float32 unless ``dtype`` is given
-    (also for integer input, as in MXNet; an NDArray or NumPy source keeps its dtype)."""
+    (also for integer input, as in MXNet; only an NDArray source keeps its dtype)."""
     if isinstance(source_array, NDArray):
         src = source_array.asnumpy()
         return NDArray(src if dtype is None else src.astype(dtype))
-    if dtype is None and isinstance(source_array, np.ndarray):
-        dtype = source_array.dtype if source_array.dtype != np.float64 else _DEFAULT
     return NDArray(np.array(source_array, dtype=_dtype(dtype)))
 
 

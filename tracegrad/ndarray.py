@@ -8,6 +8,7 @@ This module keeps that path short: it is what every eager op pays.
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import numpy as np
@@ -72,6 +73,8 @@ def apply(prim: Primitive, args: tuple, params: dict) -> Any:
             d = a._data
             tracing = tracing or type(d) is Tracer
             vals.append(d)
+        elif isinstance(a, np.generic):
+            vals.append(a.item())  # like a Python scalar: it must not promote float32 arrays
         else:
             tracing = tracing or type(a) is Tracer
             vals.append(a)
@@ -79,7 +82,11 @@ def apply(prim: Primitive, args: tuple, params: dict) -> Any:
         out = bind(prim, tuple(vals), params)
         return [_wrap(o) for o in out] if prim.multiple_results else _wrap(out)
     vals_t = tuple(vals)
-    out = prim.impl(*vals_t, **params)
+    try:
+        out = prim.impl(*vals_t, **params)
+    except ValueError:
+        _explain_failure(prim, vals_t, params)
+        raise
     if prim.multiple_results:
         outs = [_wrap(o) for o in out]
         if FLAGS.get()[0]:
@@ -89,6 +96,13 @@ def apply(prim: Primitive, args: tuple, params: dict) -> Any:
     if FLAGS.get()[0]:
         _record(prim, params, args, vals_t, res._data, (res,))
     return res
+
+
+def _explain_failure(prim: Primitive, vals: tuple, params: dict) -> None:
+    """NumPy's errors rarely name the shapes; the primitive's shape rule does, so let it speak."""
+    from compiler.core import abstractify
+
+    prim.abstract(*[abstractify(v) for v in vals], **params)
 
 
 def _record(prim: Primitive, params: dict, args: tuple, vals: tuple, out: Any,
@@ -122,7 +136,7 @@ def _binary(prim: Primitive, a: NDArray, b: Any) -> NDArray:
             return apply(prim, (a, b), {})
     elif tb is float or tb is int:
         bd = b
-    else:
+    else:  # numpy scalars, lists, arrays: the general path converts them
         return apply(prim, (a, b), {})
     if type(ad) is not _ndarray:
         return apply(prim, (a, b), {})
@@ -379,9 +393,11 @@ class NDArray:
                 source=_user_line(), reason=f"in-place {op}")
 
     def _own(self) -> None:
-        """Copy on write: never modify a buffer that another array or a saved value shares."""
+        """Copy on write: never modify a buffer that something else holds — a view's base,
+        another NDArray (detach), or a value the recorded graph saved for backward."""
         d = self._data
-        if d.base is not None or not d.flags.writeable:
+        # 3 references are ours: the attribute, the local and getrefcount's argument.
+        if d.base is not None or not d.flags.writeable or sys.getrefcount(d) > 3:
             self._data = d.copy()
 
     def _inplace(self, prim: Primitive, other: Any, op: str) -> NDArray:

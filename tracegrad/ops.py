@@ -407,7 +407,8 @@ def pick(data: Any, index: Any, axis: int = -1, keepdims: bool = False) -> NDArr
     idx = expand_dims(idx, axis) if idx.ndim < x.ndim else idx
     positions = np.arange(n, dtype=np.dtype(x.dtype)).reshape(
         (n,) + (1,) * (x.ndim - axis - 1))
-    mask = (idx.astype(np.dtype(x.dtype), copy=False) == NDArray(positions))
+    idx = clip(idx.astype(np.dtype(x.dtype), copy=False), 0, n - 1)  # MXNet's mode='clip'
+    mask = idx == NDArray(positions)
     return sum(where(mask, x, 0.0), axis=axis, keepdims=keepdims)
 
 

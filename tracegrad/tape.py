@@ -21,7 +21,6 @@ from typing import Any
 from compiler.core import Primitive, ShapedArray, abstractify
 from compiler.ir import Eqn, Graph, Literal, Var
 
-
 _SEQ = itertools.count()
 
 

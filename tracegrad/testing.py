@@ -13,7 +13,7 @@ def numerical_grad(fun: Callable[..., float], args: Sequence[np.ndarray], argnum
 
     ``args`` must be float64 NumPy arrays; each element is perturbed by ``±eps`` in turn.
     """
-    args = [np.array(a, dtype=np.float64, copy=True) for a in args]
+    args = [np.array(a, dtype=np.float64, copy=True, order="C") for a in args]
     x = args[argnum]
     if x.dtype != np.float64:
         raise TypeError("numerical_grad needs float64 inputs for accurate differences")

@@ -59,8 +59,13 @@ abs = _unary("abs", np.abs, lambda g, out, x: [g * sign(x)], "abs({0})", away_fr
 sign = _unary("sign", np.sign, _zero, "sign({0})", away_from_ties)
 floor = _unary("floor", np.floor, _zero, "floor({0})", away_from_ties)
 ceil = _unary("ceil", np.ceil, _zero, "ceil({0})", away_from_ties)
-# np.round rounds half to even, as MXNet's round does not; rint is what both kernels can share.
-round = _unary("round", np.rint, _zero, "rint({0})", away_from_ties)
+def _round_impl(x: np.ndarray) -> np.ndarray:
+    # MXNet rounds halves away from zero (2.5 -> 3); np.round/np.rint round them to even.
+    t = np.trunc(x)
+    return np.where(np.abs(x - t) == 0.5, t + np.sign(x), np.rint(x)).astype(x.dtype, copy=False)
+
+
+round = _unary("round", _round_impl, _zero, "round_half_away({0})", away_from_ties)
 
 
 def _sigmoid_impl(x: np.ndarray) -> np.ndarray:
