@@ -34,10 +34,21 @@ def interpreter_backend(graph: Graph) -> tuple[Executable, str]:
     return run, plan + pretty(graph)
 
 
-_BACKEND: list[Callable[[Graph], tuple[Executable, str]]] = [interpreter_backend]
+def _default_backend(graph: Graph) -> tuple[Executable, str]:
+    from compiler import settings
+
+    if settings.disable_jit:
+        return interpreter_backend(graph)
+    from compiler.backend import numba_backend  # imports numba: only when first needed
+
+    return numba_backend(graph)
+
+
+_BACKEND: list[Callable[[Graph], tuple[Executable, str]]] = [_default_backend]
 
 
 def set_backend(backend: Callable[[Graph], tuple[Executable, str]]) -> None:
+    """Replace how graphs become executables (tests use it to force the interpreter)."""
     _BACKEND[0] = backend
 
 

@@ -236,6 +236,9 @@ def simplify(graph: Graph) -> Graph:
             return alias(rw, e, inner.invars[0])
         if name in ("reshape", "broadcast_to") and alias(rw, e, ins[0]):
             return True  # to the shape it already has
+        if name == "reshape" and (b := src(ins[0], "broadcast_to")) is not None \
+                and isinstance(b.invars[0], Var) and b.invars[0].aval.size == 1:
+            e.prim, e.params, e.invars = b.prim, {"shape": e.params["shape"]}, [b.invars[0]]
         if name == "reshape" and (inner := src(ins[0], "reshape")) is not None:
             e.invars = [inner.invars[0]]
             if alias(rw, e, e.invars[0]):

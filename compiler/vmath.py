@@ -119,6 +119,20 @@ _smul = _make_strict("fmul")
 
 
 @intrinsic
+def _div(typingctx, a, b):
+    """Correctly rounded a / b (no reciprocal rewrite; same flag trick as _sadd) and without
+    numba's ZeroDivisionError check, whose raise path blocks vectorisation. Division by zero
+    gives IEEE inf/NaN, which the callers select away."""
+    if a not in _INT_OF or a != b:
+        return None
+
+    def codegen(context, builder, sig, args):
+        return builder.fdiv(args[0], args[1], flags=("afn",))
+
+    return a(a, b), codegen
+
+
+@intrinsic
 def _poly(typingctx, x, coeffs):
     """Horner evaluation c[0] + x*(c[1] + x*(c[2] + ...)) of a constant coefficient tuple."""
     if not (isinstance(coeffs, types.UniTuple) and coeffs.dtype == x and x in _INT_OF):
@@ -281,6 +295,32 @@ def _exp_core_f64(x):
 
 
 @_vm
+def _exp_hilo_f32(x):
+    """exp(x) = hi + lo with |lo| <= ulp(hi)/2, for callers that divide by exp (the
+    rounding of a plain exp would otherwise add up to ~1 ulp to their result)."""
+    kf, r, rl = _reduce_ln2_f32(x)
+    t = rl + r * r * _poly(r, _EXP_F32)
+    q = _sadd(r, t)
+    q_lo = _sadd(_ssub(r, q), t)  # Fast2Sum: |t| < |r| unless both are tiny
+    hi = _sadd(_ONE_F32, q)
+    lo = _sadd(_ssub(_ONE_F32, hi), q) + q_lo  # Fast2Sum: |q| < 1
+    k = np.int32(kf)
+    return _ldexp_f32(hi, k), _ldexp_f32(lo, k)
+
+
+@_vm
+def _exp_hilo_f64(x):
+    kf, r, rl = _reduce_ln2_f64(x)
+    t = rl + r * r * _poly(r, _EXP_F64)
+    q = _sadd(r, t)
+    q_lo = _sadd(_ssub(r, q), t)  # Fast2Sum: |t| < |r| unless both are tiny
+    hi = _sadd(1.0, q)
+    lo = _sadd(_ssub(1.0, hi), q) + q_lo
+    k = np.int32(kf)
+    return _ldexp_f64(hi, k), _ldexp_f64(lo, k)
+
+
+@_vm
 def _log_reduce_f32(x):
     """For positive normal x: x = 2^e (1 + f) with 1 + f in [sqrt(1/2), sqrt(2))."""
     ix = np.int32(_bits(x) - _SQRTH_BITS_F32)
@@ -299,7 +339,7 @@ def _log_reduce_f64(x):
 def _log1p_tail_f32(f):
     """t with log(1+f) = f - t for |f| <= sqrt(2)-1. Keeping f separate lets callers add the
     exact f last, so the result is rounded once at the end (fdlibm's arrangement)."""
-    s = f / (_TWO_F32 + f)
+    s = _div(f, _TWO_F32 + f)
     z = s * s
     hfsq = _HALF_F32 * f * f
     return hfsq - s * (hfsq + z * _poly(z, _LOG_F32))
@@ -307,7 +347,7 @@ def _log1p_tail_f32(f):
 
 @_vm
 def _log1p_tail_f64(f):
-    s = f / (2.0 + f)
+    s = _div(f, 2.0 + f)
     z = s * s
     hfsq = 0.5 * f * f
     return hfsq - s * (hfsq + z * _poly(z, _LOG_F64))
@@ -403,7 +443,7 @@ def log1p_f32(x: np.float32) -> np.float32:
     e, f = _log_reduce_f32(u)  # u >= 2^-24 or u <= 0: never subnormal
     direct = e == _ZERO_F32
     f = x if direct else f
-    c = _ZERO_F32 if direct else c / u
+    c = _ZERO_F32 if direct else _div(c, u)
     y = _sadd(e * _LN2HI_F32, _ssub(f, _log1p_tail_f32(f) - (e * _LN2LO_F32 + c)))
     y = x if abs(x) < _TINY_F32 else y  # keeps -0 and subnormals exact
     y = y if u < _INF_F32 else u
@@ -417,7 +457,7 @@ def log1p_f64(x: np.float64) -> np.float64:
     e, f = _log_reduce_f64(u)
     direct = e == 0.0
     f = x if direct else f
-    c = 0.0 if direct else c / u
+    c = 0.0 if direct else _div(c, u)
     y = _sadd(e * _LN2HI_F64, _ssub(f, _log1p_tail_f64(f) - (e * _LN2LO_F64 + c)))
     y = x if abs(x) < _TINY_F64 else y
     y = y if u < _INF else u
@@ -433,14 +473,15 @@ def tanh_f32(x: np.float32) -> np.float32:
     a = abs(x)
     a2 = a * a
     small = a + a * a2 * _poly(a2, _TANH_F32)
-    # |x| >= 0.55: 1 - 2/(e + 1), e = exp(2|x|) >= 3. d = e + 1 is rounded; d_err (exact,
-    # Fast2Sum) corrects q = 2/d to first order: 2/(d + d_err) ~ q - q^2 d_err / 2.
+    # |x| >= 0.55: 1 - q, q = 2/(e + 1), e = exp(2|x|) = e_hi + e_lo >= 3. With
+    # d + d_err = e + 1 exactly (Fast2Sum), 2/(d + d_err) ~ q - q^2 d_err / 2.
     ac = a if a < _TANH_CLAMP_F32 else _TANH_CLAMP_F32  # also maps NaN to a finite value
-    e = _exp_core_f32(ac + ac)
-    d = _sadd(e, _ONE_F32)
-    d_err = _sadd(_ssub(e, d), _ONE_F32)
-    q = _TWO_F32 / d
-    big = _ONE_F32 - (q - _HALF_F32 * q * q * d_err)
+    e_hi, e_lo = _exp_hilo_f32(ac + ac)
+    d = _sadd(e_hi, _ONE_F32)
+    d_err = _sadd(_ssub(e_hi, d), _ONE_F32) + e_lo
+    q = _div(_TWO_F32, d)
+    h = _ssub(_ONE_F32, q)
+    big = _sadd(h, _ssub(_ssub(_ONE_F32, h), q) + _HALF_F32 * q * q * d_err)  # 1 - q exact
     y = _copysign(small if a < _F(_TANH_SMALL) else big, x)
     return y if x == x else x
 
@@ -451,28 +492,31 @@ def tanh_f64(x: np.float64) -> np.float64:
     a2 = a * a
     small = a + a * a2 * _poly(a2, _TANH_F64)
     ac = a if a < _TANH_CLAMP_F64 else _TANH_CLAMP_F64
-    e = _exp_core_f64(ac + ac)
-    d = _sadd(e, 1.0)
-    d_err = _sadd(_ssub(e, d), 1.0)
-    q = 2.0 / d
-    big = 1.0 - (q - 0.5 * q * q * d_err)
+    e_hi, e_lo = _exp_hilo_f64(ac + ac)
+    d = _sadd(e_hi, 1.0)
+    d_err = _sadd(_ssub(e_hi, d), 1.0) + e_lo
+    q = _div(2.0, d)
+    h = _ssub(1.0, q)
+    big = _sadd(h, _ssub(_ssub(1.0, h), q) + 0.5 * q * q * d_err)
     y = _copysign(small if a < _TANH_SMALL else big, x)
     return y if x == x else x
 
 
 @_vm
 def sigmoid_f32(x: np.float32) -> np.float32:
-    # e = exp(-|x|) never overflows; for x < 0 use e/(1+e) so tiny results keep precision.
-    # d = 1 + e is corrected with its exact rounding error like in tanh; 1/d is q for
-    # x >= 0 and 1 - q for x < 0, good enough for a first-order correction.
+    # e = exp(-|x|) never overflows; x >= 0: 1/(1 + e), x < 0: e/(1 + e), so tiny results
+    # keep full precision. q = num/d is corrected for the low parts of num and d = 1 + e:
+    # (num + num_lo)/(d + d_err) ~ q + (num_lo - q d_err)/d, with 1/d = q (x >= 0) or
+    # 1 - q (x < 0) -- accurate enough for a correction term.
     a = abs(x)
     ac = a if a < -_EXP_LO_F32 else -_EXP_LO_F32  # also maps NaN to a finite value
-    e = _exp_core_f32(-ac)
-    d = _sadd(_ONE_F32, e)
-    d_err = _sadd(_ssub(_ONE_F32, d), e)
+    e_hi, e_lo = _exp_hilo_f32(-ac)
+    d = _sadd(_ONE_F32, e_hi)
+    d_err = _sadd(_ssub(_ONE_F32, d), e_hi) + e_lo
     pos = x >= _ZERO_F32
-    q = (_ONE_F32 if pos else e) / d
-    y = q - q * (q if pos else _ONE_F32 - q) * d_err
+    q = _div(_ONE_F32 if pos else e_hi, d)
+    num_lo = _ZERO_F32 if pos else e_lo
+    y = q + (num_lo - q * d_err) * (q if pos else _ONE_F32 - q)
     return y if x == x else x
 
 
@@ -480,12 +524,13 @@ def sigmoid_f32(x: np.float32) -> np.float32:
 def sigmoid_f64(x: np.float64) -> np.float64:
     a = abs(x)
     ac = a if a < -_EXP_LO_F64 else -_EXP_LO_F64
-    e = _exp_core_f64(-ac)
-    d = _sadd(1.0, e)
-    d_err = _sadd(_ssub(1.0, d), e)
+    e_hi, e_lo = _exp_hilo_f64(-ac)
+    d = _sadd(1.0, e_hi)
+    d_err = _sadd(_ssub(1.0, d), e_hi) + e_lo
     pos = x >= 0.0
-    q = (1.0 if pos else e) / d
-    y = q - q * (q if pos else 1.0 - q) * d_err
+    q = _div(1.0 if pos else e_hi, d)
+    num_lo = 0.0 if pos else e_lo
+    y = q + (num_lo - q * d_err) * (q if pos else 1.0 - q)
     return y if x == x else x
 
 
@@ -498,7 +543,7 @@ def erf_f32(x: np.float32) -> np.float32:
     a = abs(x)
     small = a + a * _poly(a * a, _ERF_F32)
     ac = a if a < _ERF_CLAMP_F32 else _ERF_CLAMP_F32  # also maps NaN to a finite value
-    t = (ac - _TWO_F32) / (ac + _TWO_F32)
+    t = _div(ac - _TWO_F32, ac + _TWO_F32)
     big = _ONE_F32 - _exp_core_f32(-(ac * ac)) * _poly(t, _ERFC_F32)
     y = _copysign(small if a < _F(_ERF_SMALL) else big, x)
     return y if x == x else x
@@ -509,7 +554,7 @@ def erf_f64(x: np.float64) -> np.float64:
     a = abs(x)
     small = a + a * _poly(a * a, _ERF_F64)
     ac = a if a < _ERF_CLAMP_F64 else _ERF_CLAMP_F64
-    t = (ac - 2.0) / (ac + 2.0)
+    t = _div(ac - 2.0, ac + 2.0)
     big = 1.0 - _exp_core_f64(-(ac * ac)) * _poly(t, _ERFC_F64)
     y = _copysign(small if a < _ERF_SMALL else big, x)
     return y if x == x else x
@@ -594,9 +639,9 @@ def _log_dd(ax):
     num = _ssub(m, bp)
     den = _sadd(m, bp)
     den_lo = _sadd(_ssub(bp, den), m)
-    s = num / den
+    s = _div(num, den)
     p, p_err = _two_prod(s, den)
-    s_lo = _ssub(_ssub(_ssub(num, p), p_err), _smul(s, den_lo)) / den
+    s_lo = _div(_ssub(_ssub(_ssub(num, p), p_err), _smul(s, den_lo)), den)
     z = s * s
     ef = np.float64(e)
     hi, lo = _two_sum(_sadd(ef * _LN2HI_F64, _select8(j, _LOGBP_HI)), s + s)

@@ -47,7 +47,9 @@ def test_jit_of_every_primitive_matches_eager(prim):
         expected = f(*arrays)
         got = tracegrad.jit(f)(*arrays)
         for e, g in zip(_flat(expected), _flat(got)):
-            np.testing.assert_array_equal(g.asnumpy(), e.asnumpy(), err_msg=prim.name)
+            # compiled kernels use their own vectorised math: equal within a few ulps
+            np.testing.assert_allclose(g.asnumpy(), e.asnumpy(), rtol=1e-13, atol=1e-300,
+                                       err_msg=prim.name)
 
 
 # -- real functions ---------------------------------------------------------------------------
@@ -170,7 +172,7 @@ def test_the_seed_gradient_graph_reads_like_a_hand_written_one():
         "    b:f32[4,1] = mul a 4.0:f32[]\n"
         "  in (b) }")
     assert g(nd.arange(4).reshape((4, 1))).asnumpy().ravel().tolist() == [0, 4, 8, 12]
-    assert "mul" in low.source
+    assert "(v0 * C0)" in low.source and "C0 = np.float32(float('4.0'))" in low.source
 
 
 # -- eager fallback ---------------------------------------------------------------------------

@@ -60,6 +60,15 @@ class Config:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
+    def __setattr__(self, name: str, value: object) -> None:
+        super().__setattr__(name, value)
+        # the compiler has its own copy of the settings it needs (it never imports tracegrad)
+        from compiler import settings
+
+        if hasattr(settings, name):
+            setattr(settings, name, value)
+
+
 config = Config.from_env()
 
 logger = logging.getLogger("tracegrad")

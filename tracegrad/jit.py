@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import sys
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -243,9 +244,6 @@ class Jitted:
         elif recording:  # one node on the tape; its VJP is the compiled gradient graph
             nd_args = tuple(x if isinstance(x, NDArray) else _raw(x) for x in dyn)
             outs = apply(call, nd_args, {"graph": entry.optimized})
-        elif config.disable_jit:
-            outs = [_wrap(np.asarray(o)) for o in eval_graph(entry.optimized,
-                                                             [_raw(x) for x in dyn])]
         else:
             outs = [_wrap(np.asarray(o))
                     for o in executable(entry.optimized)([_raw(x) for x in dyn])]
@@ -410,6 +408,10 @@ def make_ir(fun: Callable, static_argnums: Sequence[int] = ()) -> Callable[..., 
 
 
 def cache_info() -> dict[str, int]:
-    """Process-wide counters: traces, compiles, hits, disk_hits, fallbacks."""
-    return {k: int(STATS.get(k, 0)) for k in ("traces", "compiles", "hits", "disk_hits",
-                                               "fallbacks")}
+    """Process-wide counters: traces, compiles (numba compilations), hits (cached calls),
+    disk_hits (kernels loaded from numba's disk cache), fallbacks."""
+    info = {k: int(STATS.get(k, 0)) for k in ("traces", "hits", "fallbacks")}
+    info.update(compiles=0, disk_hits=0)
+    if "compiler.backend" in sys.modules:  # numba has been used in this process
+        info.update(sys.modules["compiler.backend"].compile_stats())
+    return info

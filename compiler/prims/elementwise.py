@@ -3,7 +3,8 @@
 Each declaration carries its NumPy implementation, its VJP (written with primitives only, and
 never undoing broadcasting itself: ``core.vjp_of`` does that once for all of them) and the
 scalar template that fusion substitutes into a loop body. Template functions such as
-``exp(...)`` are resolved by the code generator to its vectorisable math library.
+``exp(...)`` are resolved by the code generator (to its vectorisable math library where one
+exists); ``{zero}``, ``{one}`` and ``{dtype}`` become constants of the output's dtype.
 """
 
 from __future__ import annotations
@@ -83,7 +84,7 @@ def _relu_impl(x: np.ndarray) -> np.ndarray:
 
 # MXNet's relu has gradient 0 at x == 0.
 relu = _unary("relu", _relu_impl, lambda g, out, x: [where(x > 0, g, 0.0)],
-              "max({0}, 0)", away_from_ties)
+              "maximum({0}, {zero})", away_from_ties)
 
 
 def _stop_impl(x: np.ndarray) -> np.ndarray:
@@ -151,8 +152,8 @@ def _tie_free() -> list:
             ((away_from_ties(2, 3), 0.05), {})]
 
 
-maximum = _binary("maximum", np.maximum, _max_vjp, "max({0}, {1})", _tie_free)
-minimum = _binary("minimum", np.minimum, _min_vjp, "min({0}, {1})", _tie_free)
+maximum = _binary("maximum", np.maximum, _max_vjp, "maximum({0}, {1})", _tie_free)
+minimum = _binary("minimum", np.minimum, _min_vjp, "minimum({0}, {1})", _tie_free)
 mod = _binary("mod", np.mod, lambda g, out, x, y: [g, -(g * floor(x / y))], "mod({0}, {1})",
               # x/y stays 0.4 away from an integer, where floor (so mod) jumps.
               lambda: [(((np.arange(12.0).reshape(3, 4) - 6.4) * 0.7, np.full((3, 4), 0.7)),
@@ -164,7 +165,8 @@ def _compare(name: str, ufunc: np.ufunc, op: str) -> Primitive:
     def impl(x: Any, y: Any) -> np.ndarray:
         return ufunc(x, y).astype(result_dtype(x, y))
 
-    return _binary(name, impl, lambda g, out, x, y: [None, None], f"float({{0}} {op} {{1}})",
+    return _binary(name, impl, lambda g, out, x, y: [None, None],
+                   f"({{one}} if {{0}} {op} {{1}} else {{zero}})",
                    _tie_free)
 
 
@@ -191,7 +193,7 @@ def _where_abstract(c: Any, x: Any, y: Any) -> ShapedArray:
 where = register(Primitive(
     "where", "elementwise", _where_impl, _where_abstract,
     lambda g, out, c, x, y: [None, where(c, g, 0.0), where(c, 0.0, g)],
-    scalar="({1} if {0} else {2})", nondiff_argnums=(0,),
+    scalar="({1} if {0} != {zero} else {2})", nondiff_argnums=(0,),
     samples=lambda: [((np.array([[1.0, 0.0, 1.0]]), rand(2, 3), rand(2, 1)), {}),
                      ((np.array([0.0, 1.0]), rand(2), 0.0), {})],
     doc="Elementwise choice: x where the condition is nonzero, else y."))

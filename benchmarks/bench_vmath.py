@@ -1,0 +1,96 @@
+"""Time compiler.vmath against numba's libm lowering and NumPy on 1e7 float32 values.
+
+Usage: .venv/bin/python benchmarks/bench_vmath.py [--n N] [--repeat R]
+
+For each function three single-threaded variants run on the same input:
+  numba+np  a numba loop calling np.<fn> (lowered to a scalar libm call, not vectorised)
+  numba+vm  the same loop calling compiler.vmath.<fn>_f32 (inlined, vectorised)
+  numpy     NumPy's own ufunc
+Times are the best of --repeat runs, in milliseconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from typing import Callable
+
+import numba
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+
+from compiler import vmath  # noqa: E402
+
+FM = vmath.FASTMATH
+
+
+def _loop(fn: Callable) -> Callable:
+    @numba.njit(fastmath=FM)
+    def kernel(x: np.ndarray, out: np.ndarray) -> None:
+        for i in range(x.size):
+            out[i] = fn(x[i])
+
+    return kernel
+
+
+@numba.njit(inline="always")
+def _np_exp(x):
+    return np.exp(x)
+
+
+@numba.njit(inline="always")
+def _np_tanh(x):
+    return np.tanh(x)
+
+
+@numba.njit(inline="always")
+def _np_log1p(x):
+    return np.log1p(x)
+
+
+CASES = [
+    # name, numba+np scalar fn, vmath fn, numpy ufunc, input range
+    ("exp", _np_exp, vmath.exp_f32, np.exp, (-20.0, 20.0)),
+    ("tanh", _np_tanh, vmath.tanh_f32, np.tanh, (-5.0, 5.0)),
+    ("log1p", _np_log1p, vmath.log1p_f32, np.log1p, (-0.5, 100.0)),
+]
+
+
+def best_ms(f: Callable[[], object], repeat: int) -> float:
+    f()  # warm-up (and JIT compile)
+    best = np.inf
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        f()
+        best = min(best, time.perf_counter() - t0)
+    return best * 1e3
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n", type=int, default=10_000_000)
+    ap.add_argument("--repeat", type=int, default=7)
+    args = ap.parse_args()
+
+    rng = np.random.default_rng(0)
+    print(f"n={args.n:.0e} float32, best of {args.repeat}, single thread, "
+          f"numpy {np.__version__}, numba {numba.__version__}")
+    header = f"{'fn':<6} {'numba+np':>9} {'numba+vm':>9} {'numpy':>8} {'np/vm':>7} {'numpy/vm':>9}"
+    print(header)
+    print("-" * len(header))
+    for name, np_scalar, vm_scalar, ufunc, (lo, hi) in CASES:
+        x = rng.uniform(lo, hi, args.n).astype(np.float32)
+        out = np.empty_like(x)
+        k_np, k_vm = _loop(np_scalar), _loop(vm_scalar)
+        t_np = best_ms(lambda: k_np(x, out), args.repeat)
+        t_vm = best_ms(lambda: k_vm(x, out), args.repeat)
+        t_numpy = best_ms(lambda: ufunc(x, out=out), args.repeat)
+        print(f"{name:<6} {t_np:9.2f} {t_vm:9.2f} {t_numpy:8.2f} {t_np / t_vm:7.2f} "
+              f"{t_numpy / t_vm:9.2f}")
+
+
+if __name__ == "__main__":
+    main()

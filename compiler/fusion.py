@@ -1,0 +1,442 @@
+"""Fusion: group a graph's equations into kernels, one loop nest each.
+
+A kernel has an iteration shape ``S`` and, if it reduces, one set of *inner* axes ``A``. Its
+loops run over the *outer* axes (the rest of S, in parallel) and, inside, over the inner
+axes once per *phase*: a reduction's result is known only after its phase's loop, so the
+values that use it are computed in the next one. Values are scalars in the loop body and are
+recomputed wherever they are needed, so only the kernel's outputs touch memory.
+
+Every value of a kernel is described by its *axis map*: for each of its dimensions, the axis
+of S it runs along (``None`` for a size-1 dimension). That covers broadcasting, keepdims and
+``reshape`` calls that only add or drop size-1 dimensions.
+
+Which values are stored: graph outputs, and values read by an equation outside the kernel —
+unless that consumer's kernel can recompute the value from the same inputs (a short chain of
+elementwise operations), which is cheaper than a round trip through memory.
+
+Decisions (see docs/design.md): a group only grows forward (an equation joins the group of
+one of its producers); it stays convex (no path leaves the group and comes back); reductions
+in one kernel share their inner axes, except reductions of per-row values down to a scalar
+("cross-outer", e.g. the mean over a batch of row losses), which accumulate per thread.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from compiler.ir import Eqn, Graph, Literal, Var
+
+REDUCTIONS = ("reduce_sum", "reduce_max", "reduce_min", "reduce_prod")
+MAX_RECOMPUTE = 6  # longest elementwise chain a consumer kernel recomputes instead of loading
+
+AxisMap = tuple  # per dimension: an axis of S, or None for a size-1 dimension
+
+
+@dataclass
+class Kernel:
+    """A fused group. ``eqns`` are in graph order; an equation may belong to several kernels
+    (recomputation)."""
+
+    name: str
+    shape: tuple[int, ...]
+    eqns: list[Eqn] = field(default_factory=list)
+    maps: dict[int, AxisMap] = field(default_factory=dict)  # id(var) -> axis map
+    inner: tuple[int, ...] | None = None  # the reduced axes of S, once a reduction joined
+    phase: dict[int, int] = field(default_factory=dict)  # id(var) -> loop pass it is known in
+    is_global: dict[int, bool] = field(default_factory=dict)  # known only after all loops
+    inputs: list[Var] = field(default_factory=list)
+    outputs: list[Var] = field(default_factory=list)
+
+    def produces(self, v: Any) -> bool:
+        return isinstance(v, Var) and id(v) in self.phase
+
+    def varying(self, v: Any) -> set[int]:
+        """Axes of S along which a value changes."""
+        if isinstance(v, Literal):
+            return set()
+        return {a for a in self.maps.get(id(v), ()) if a is not None}
+
+    @property
+    def split_mode(self) -> bool:
+        """No outer axes: the loop over the first inner axis is split among threads instead."""
+        inner = self.inner if self.inner is not None else self.default_inner()
+        return all(a in inner or n == 1 for a, n in enumerate(self.shape))
+
+    def default_inner(self) -> tuple[int, ...]:
+        return (len(self.shape) - 1,) if self.shape else ()
+
+    def loop_inner(self) -> tuple[int, ...]:
+        return self.inner if self.inner is not None else self.default_inner()
+
+
+@dataclass
+class Plan:
+    """The graph cut into steps, in order: kernels and single (unfused) equations."""
+
+    graph: Graph
+    steps: list[Kernel | Eqn]
+
+    @property
+    def kernels(self) -> list[Kernel]:
+        return [s for s in self.steps if isinstance(s, Kernel)]
+
+    def groups(self) -> dict[int, str]:
+        """Equation index -> kernel name, for drawing clusters (``Graph.to_dot``)."""
+        index = {id(e): i for i, e in enumerate(self.graph.eqns)}
+        out: dict[int, str] = {}
+        for k in self.kernels:
+            for e in k.eqns:
+                out.setdefault(index[id(e)], k.name)
+        return out
+
+    def __str__(self) -> str:
+        from compiler.ir import Namer, format_params
+
+        name = Namer()
+        for v in self.graph.constvars + self.graph.invars:
+            name(v)
+        lines = []
+        for s in self.steps:
+            if isinstance(s, Kernel):
+                ins = " ".join(name(v) for v in s.inputs)
+                lines.append(f"  {s.name}[shape={s.shape}, inner={s.loop_inner()}] ({ins}):")
+                for e in s.eqns:
+                    outs = " ".join(name.binder(v) for v in e.outvars)
+                    args = " ".join(name(a) for a in e.invars)
+                    mark = " *" if any(v in s.outputs for v in e.outvars) else ""
+                    lines.append(f"      {outs} = {e.prim.name}{format_params(e.params)} "
+                                 f"{args}{mark}")
+            else:
+                outs = " ".join(name.binder(v) for v in s.outvars)
+                args = " ".join(name(a) for a in s.invars)
+                lines.append(f"  {outs} = {s.prim.name}{format_params(s.params)} {args}")
+        outs = " ".join(name(a) for a in self.graph.outvars)
+        return "{ fused plan (* = stored)\n" + "\n".join(lines) + f"\n  out ({outs}) }}"
+
+
+# -- what can be fused ------------------------------------------------------------------------
+
+def _is_float(aval: Any) -> bool:
+    return np.dtype(aval.dtype).kind == "f"
+
+
+def fusable(e: Eqn) -> bool:
+    name = e.prim.name
+    if not (e.prim.kind == "elementwise" or name in REDUCTIONS or name in ("broadcast_to",
+                                                                             "reshape")):
+        return False
+    if e.prim.multiple_results:
+        return False
+    if not all(_is_float(a.aval) for a in e.invars) or not _is_float(e.outvars[0].aval):
+        return False
+    if name == "reshape":
+        return _squeeze_only(e.invars[0].aval.shape, e.outvars[0].aval.shape)
+    return True
+
+
+def _squeeze_only(a: tuple, b: tuple) -> bool:
+    """A reshape that only adds or removes size-1 dimensions."""
+    return [n for n in a if n != 1] == [n for n in b if n != 1]
+
+
+# -- axis maps --------------------------------------------------------------------------------
+
+def _right_aligned(shape: tuple, S: tuple) -> AxisMap | None:
+    """The default map: NumPy's broadcasting against S."""
+    off = len(S) - len(shape)
+    if off < 0:
+        return None
+    out = []
+    for d, n in enumerate(shape):
+        if n == 1:
+            out.append(None)
+        elif S[off + d] == n:
+            out.append(off + d)
+        else:
+            return None
+    return tuple(out)
+
+
+def _input_map(k: Kernel, a: Any, out_map: AxisMap, out_shape: tuple) -> AxisMap | None:
+    """Map of input ``a`` of an elementwise equation, right-aligned to its output."""
+    if isinstance(a, Literal):
+        return ()
+    if id(a) in k.maps:
+        return k.maps[id(a)]
+    off = len(out_shape) - len(a.aval.shape)
+    return tuple(None if n == 1 else out_map[off + d] for d, n in enumerate(a.aval.shape))
+
+
+def output_map(k: Kernel, e: Eqn) -> AxisMap | None:
+    """The axis map of ``e``'s output inside kernel ``k``, or None if it does not fit."""
+    S = k.shape
+    out_shape = tuple(e.outvars[0].aval.shape)
+    name = e.prim.name
+    if name in REDUCTIONS:
+        x = e.invars[0]
+        m = k.maps.get(id(x)) if isinstance(x, Var) else None
+        if m is None:
+            m = _right_aligned(tuple(x.aval.shape), S)
+        if m is None:
+            return None
+        axes, keep = e.params["axes"], e.params["keepdims"]
+        return tuple(None if d in axes else a for d, a in enumerate(m) if keep or d not in axes)
+    if name == "reshape":
+        x = e.invars[0]
+        m = k.maps.get(id(x)) if isinstance(x, Var) else None
+        if m is None:  # an external input takes its map from the output
+            return _right_aligned(out_shape, S)
+        big = iter([a for a, n in zip(m, x.aval.shape) if n != 1])
+        return tuple(None if n == 1 else next(big) for n in out_shape)
+    # elementwise and broadcast_to: each output dimension from an internal input, if any
+    out: list[Any] = []
+    off_s = len(S) - len(out_shape)
+    for d, n in enumerate(out_shape):
+        if n == 1:
+            out.append(None)
+            continue
+        found = None
+        for a in e.invars:
+            if isinstance(a, Var) and id(a) in k.maps:
+                j = d - (len(out_shape) - len(a.aval.shape))
+                if j >= 0 and a.aval.shape[j] == n:
+                    cand = k.maps[id(a)][j]
+                    if found is not None and cand != found:
+                        return None
+                    found = cand
+        if found is None:
+            if off_s + d < 0 or S[off_s + d] != n:
+                return None
+            found = off_s + d
+        out.append(found)
+    return tuple(out)
+
+
+# -- grouping ---------------------------------------------------------------------------------
+
+def _try_join(k: Kernel, e: Eqn) -> bool:
+    """Add ``e`` to kernel ``k`` if it fits; updates k's maps, phases and inner axes."""
+    m = output_map(k, e)
+    if m is None or len(m) != len(e.outvars[0].aval.shape):
+        return False
+    for d, a in enumerate(m):
+        if a is not None and k.shape[a] != e.outvars[0].aval.shape[d]:
+            return False
+    ins = [a for a in e.invars if isinstance(a, Var)]
+    in_maps = {}
+    for a in ins:
+        im = k.maps.get(id(a))
+        if im is None:  # external: its map must fit S too
+            if e.prim.name in REDUCTIONS:
+                im = _right_aligned(tuple(a.aval.shape), k.shape)
+            elif e.prim.name == "reshape":
+                big = iter([x for x in m if x is not None])
+                im = tuple(None if n == 1 else next(big) for n in a.aval.shape)
+            else:
+                im = _input_map(k, a, m, tuple(e.outvars[0].aval.shape))
+            if im is None:
+                return False
+        in_maps[id(a)] = im
+    phase = max((k.phase.get(id(a), 0) for a in ins), default=0)
+    glob = any(k.is_global.get(id(a), False) for a in ins)
+    inner = k.inner
+    if e.prim.name in REDUCTIONS:
+        x = e.invars[0]
+        xm = in_maps[id(x)]
+        varying = {a for a in xm if a is not None}
+        reduced = {xm[d] for d in e.params["axes"] if xm[d] is not None}
+        if not reduced:
+            pass  # over size-1 axes only: a no-op, no barrier
+        elif glob:
+            return False
+        elif inner is None:
+            inner = tuple(sorted(reduced))
+            phase += 1
+            glob = _covers(k.shape, inner)  # no outer loop: the result is a kernel scalar
+        elif reduced == set(inner):
+            phase += 1
+            glob = _covers(k.shape, inner)
+        elif not (varying & set(inner)) and reduced == varying:
+            glob = True  # cross-outer: a per-row value summed over rows
+        else:
+            return False
+    else:
+        varying = {a for a in m if a is not None}
+        if glob and varying and not (inner is not None and _covers(k.shape, inner)):
+            return False  # needs a value known only after the outer loop
+    # record
+    for a in ins:
+        k.maps.setdefault(id(a), in_maps[id(a)])
+    k.maps[id(e.outvars[0])] = m
+    k.phase[id(e.outvars[0])] = phase
+    k.is_global[id(e.outvars[0])] = glob
+    k.inner = inner
+    k.eqns.append(e)
+    return True
+
+
+def _covers(shape: tuple, inner: tuple) -> bool:
+    """True when the inner axes are all the axes of size > 1 (no outer loop)."""
+    return all(a in inner or n == 1 for a, n in enumerate(shape))
+
+
+def _domain(e: Eqn) -> tuple[int, ...]:
+    if e.prim.name in REDUCTIONS:
+        return tuple(e.invars[0].aval.shape)
+    return tuple(e.outvars[0].aval.shape)
+
+
+def fuse(graph: Graph) -> Plan:
+    """Cut ``graph`` into kernels and unfused equations."""
+    producer: dict[int, tuple[Eqn, Kernel | None]] = {}  # id(var) -> (eqn, its kernel)
+    deps: dict[int, frozenset[int]] = {}  # id(var) -> kernels it depends on, transitively
+    kernels: list[Kernel] = []
+    steps: list[Kernel | Eqn] = []
+
+    def var_deps(a: Any) -> frozenset[int]:
+        return deps.get(id(a), frozenset()) if isinstance(a, Var) else frozenset()
+
+    def cone(v: Any, limit: int = MAX_RECOMPUTE) -> list[Eqn] | None:
+        """Elementwise equations of another kernel that compute ``v``, if few enough."""
+        e, owner = producer.get(id(v), (None, None)) if isinstance(v, Var) else (None, None)
+        if owner is None or not (e.prim.kind == "elementwise"
+                                 or e.prim.name in ("broadcast_to", "reshape")):
+            return None
+        out = [e]
+        for a in e.invars:
+            if isinstance(a, Var) and producer.get(id(a), (None, None))[1] is owner:
+                sub = cone(a, limit - 1)
+                if sub is None:
+                    return None
+                out = sub + [x for x in out if x not in sub]
+        return out if len(out) <= limit else None
+
+    def leaves_ok(c: list[Eqn], k: Kernel) -> bool:
+        made = {id(x.outvars[0]) for x in c}
+        return all(id(k) not in var_deps(a) or k.produces(a)
+                   for x in c for a in x.invars if id(a) not in made)
+
+    def try_kernel(k: Kernel, e: Eqn) -> bool:
+        """Join e to k, recomputing inputs other kernels make cheaply; all or nothing."""
+        trial = _copy(k)
+        for a in e.invars:
+            if not isinstance(a, Var) or trial.produces(a):
+                continue
+            if id(k) in var_deps(a):
+                return False  # a path leaves k and comes back: not convex
+            c = cone(a)
+            if c and leaves_ok(c, k):
+                for x in c:
+                    if not trial.produces(x.outvars[0]) and not _try_join(trial, x):
+                        break
+        if not _try_join(trial, e):
+            return False
+        k.__dict__.update(trial.__dict__)
+        return True
+
+    for e in graph.eqns:
+        in_deps = frozenset().union(*[var_deps(a) for a in e.invars])
+        target = None
+        if fusable(e):
+            # the kernels computing most of e's inputs first, then larger ones; then kernels
+            # over the same shape that e does not depend on (sibling fusion)
+            made = [sum(k.produces(a) for a in e.invars) for k in kernels]
+            order = sorted(range(len(kernels)), key=lambda i: (-made[i], -len(kernels[i].eqns)))
+            for i in order:
+                kk = kernels[i]
+                if made[i] == 0 and kk.shape != _domain(e):
+                    continue
+                if try_kernel(kk, e):
+                    target = kk
+                    break
+            if target is None:
+                kk = Kernel(f"kernel{len(kernels)}", _domain(e))
+                if try_kernel(kk, e):
+                    target = kk
+                    kernels.append(kk)
+                    steps.append(kk)
+        if target is None:
+            steps.append(e)
+        for v in e.outvars:
+            producer[id(v)] = (e, target)
+            deps[id(v)] = in_deps | ({id(target)} if target is not None else frozenset())
+    plan = Plan(graph, steps)
+    _assign_io(plan)
+    plan.steps = _schedule([s for s in plan.steps if not isinstance(s, Kernel) or s.outputs])
+    return plan
+
+
+def _schedule(steps: list) -> list:
+    """Order steps so that each runs after the producers of its inputs (kernels may have
+    grown with equations from later in the graph), keeping graph order where free."""
+    def ins_outs(s: Any) -> tuple[list, list]:
+        if isinstance(s, Kernel):
+            return s.inputs, s.outputs
+        return [a for a in s.invars if isinstance(a, Var)], s.outvars
+
+    made_by = {id(v): i for i, s in enumerate(steps) for v in ins_outs(s)[1]}
+    waits = [{made_by[id(a)] for a in ins_outs(s)[0] if id(a) in made_by} - {i}
+             for i, s in enumerate(steps)]
+    done: set[int] = set()
+    out = []
+    while len(out) < len(steps):
+        i = next(i for i in range(len(steps)) if i not in done and waits[i] <= done)
+        done.add(i)
+        out.append(steps[i])
+    return out
+
+
+def _copy(k: Kernel) -> Kernel:
+    return Kernel(k.name, k.shape, list(k.eqns), dict(k.maps), k.inner, dict(k.phase),
+                  dict(k.is_global))
+
+
+def _prune(k: Kernel, graph_outs: set[int], readers: dict[int, set[int]]) -> None:
+    """Drop equations of k whose values nobody needs (joined, then superseded)."""
+    live: set[int] = set()
+    kept = []
+    for e in reversed(k.eqns):
+        v = e.outvars[0]
+        if id(v) in live or id(v) in graph_outs or readers.get(id(v), set()) - {id(k)}:
+            kept.append(e)
+            live.update(id(a) for a in e.invars if isinstance(a, Var))
+    k.eqns = kept[::-1]
+
+
+def _assign_io(plan: Plan) -> None:
+    """Decide each kernel's inputs (read) and outputs (stored)."""
+    readers: dict[int, set[int]] = {}  # id(var) -> steps that read it without computing it
+    for s in plan.steps:
+        eqns = s.eqns if isinstance(s, Kernel) else [s]
+        made = {id(e.outvars[0]) for e in eqns} if isinstance(s, Kernel) else set()
+        for e in eqns:
+            for a in e.invars:
+                if isinstance(a, Var) and id(a) not in made:
+                    readers.setdefault(id(a), set()).add(id(s))
+    graph_outs = {id(a) for a in plan.graph.outvars if isinstance(a, Var)}
+    for k in plan.kernels:
+        _prune(k, graph_outs, readers)
+        produced = {id(v) for e in k.eqns for v in e.outvars}
+        seen: set[int] = set()
+        for e in k.eqns:
+            for a in e.invars:
+                if isinstance(a, Var) and id(a) not in produced and id(a) not in seen:
+                    seen.add(id(a))
+                    k.inputs.append(a)
+        for e in k.eqns:
+            v = e.outvars[0]
+            if id(v) in graph_outs or readers.get(id(v)):
+                if v not in k.outputs:
+                    k.outputs.append(v)
+    # a value stored by several kernels (recomputed and also needed elsewhere) is stored once
+    stored: set[int] = set()
+    for k in plan.kernels:
+        keep = []
+        for v in k.outputs:
+            if id(v) not in stored:
+                stored.add(id(v))
+                keep.append(v)
+        k.outputs = keep

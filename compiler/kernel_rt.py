@@ -1,0 +1,50 @@
+"""Scalar helpers that generated kernels import (``from compiler.kernel_rt import *``).
+
+Each is ``njit(inline='always')``, so it is compiled into the kernel's loop with the kernel's
+fastmath flags. NaN handling follows NumPy: ``maximum``/``minimum`` propagate NaN (Python's
+``max`` would not), ``mod`` takes the sign of the divisor.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from compiler.vmath import *  # noqa: F401,F403  (exp_f32, log_f64, ...)
+from compiler.vmath import FASTMATH
+
+_inline = numba.njit(inline="always", fastmath=FASTMATH, cache=False)
+
+
+@_inline
+def maximum(a, b):  # noqa: ANN001, ANN201
+    return a if (a >= b or a != a) else b
+
+
+@_inline
+def minimum(a, b):  # noqa: ANN001, ANN201
+    return a if (a <= b or a != a) else b
+
+
+@_inline
+def sign(x):  # noqa: ANN001, ANN201
+    return np.sign(x)
+
+
+@_inline
+def mod(a, b):  # noqa: ANN001, ANN201
+    r = np.fmod(a, b)
+    if r != 0 and ((b < 0) != (r < 0)):
+        r += b
+    return r
+
+
+@_inline
+def round_half_away(x):  # noqa: ANN001, ANN201
+    t = np.trunc(x)
+    d = x - t
+    if d == 0.5:
+        return t + 1
+    if d == -0.5:
+        return t - 1
+    return np.rint(x)
