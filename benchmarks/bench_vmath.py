@@ -1,17 +1,18 @@
 """Time compiler.vmath against numba's libm lowering and NumPy on 1e7 float32 values.
 
-Usage: .venv/bin/python benchmarks/bench_vmath.py [--n N] [--repeat R]
+Usage: .venv/bin/python benchmarks/bench_vmath.py [--n N] [--repeat R] [--all]
 
 For each function three single-threaded variants run on the same input:
   numba+np  a numba loop calling np.<fn> (lowered to a scalar libm call, not vectorised)
   numba+vm  the same loop calling compiler.vmath.<fn>_f32 (inlined, vectorised)
-  numpy     NumPy's own ufunc
+  numpy     NumPy's own ufunc (for sigmoid: 1/(1+exp(-x)) with in-place ufuncs)
 Times are the best of --repeat runs, in milliseconds.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 import time
@@ -51,11 +52,44 @@ def _np_log1p(x):
     return np.log1p(x)
 
 
+@numba.njit(inline="always")
+def _np_log(x):
+    return np.log(x)
+
+
+@numba.njit(inline="always")
+def _np_expm1(x):
+    return np.expm1(x)
+
+
+@numba.njit(inline="always")
+def _np_sigmoid(x):
+    return np.float32(1.0) / (np.float32(1.0) + np.exp(-x))
+
+
+@numba.njit(inline="always")
+def _np_erf(x):
+    return math.erf(x)
+
+
+def _numpy_sigmoid(x: np.ndarray, out: np.ndarray) -> np.ndarray:
+    np.negative(x, out=out)
+    np.exp(out, out=out)
+    out += 1
+    return np.reciprocal(out, out=out)
+
+
 CASES = [
-    # name, numba+np scalar fn, vmath fn, numpy ufunc, input range
+    # name, numba+np scalar fn, vmath fn, numpy equivalent (None: none), input range
     ("exp", _np_exp, vmath.exp_f32, np.exp, (-20.0, 20.0)),
     ("tanh", _np_tanh, vmath.tanh_f32, np.tanh, (-5.0, 5.0)),
     ("log1p", _np_log1p, vmath.log1p_f32, np.log1p, (-0.5, 100.0)),
+]
+MORE_CASES = [  # --all
+    ("log", _np_log, vmath.log_f32, np.log, (0.0, 100.0)),
+    ("expm1", _np_expm1, vmath.expm1_f32, np.expm1, (-20.0, 20.0)),
+    ("sigmoid", _np_sigmoid, vmath.sigmoid_f32, _numpy_sigmoid, (-20.0, 20.0)),
+    ("erf", _np_erf, vmath.erf_f32, None, (-5.0, 5.0)),
 ]
 
 
@@ -73,22 +107,26 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=10_000_000)
     ap.add_argument("--repeat", type=int, default=7)
+    ap.add_argument("--all", action="store_true", help="also log, expm1, sigmoid, erf")
     args = ap.parse_args()
 
     rng = np.random.default_rng(0)
     print(f"n={args.n:.0e} float32, best of {args.repeat}, single thread, "
           f"numpy {np.__version__}, numba {numba.__version__}")
-    header = f"{'fn':<6} {'numba+np':>9} {'numba+vm':>9} {'numpy':>8} {'np/vm':>7} {'numpy/vm':>9}"
+    header = f"{'fn':<8} {'numba+np':>9} {'numba+vm':>9} {'numpy':>8} {'np/vm':>7} {'numpy/vm':>9}"
     print(header)
     print("-" * len(header))
-    for name, np_scalar, vm_scalar, ufunc, (lo, hi) in CASES:
+    for name, np_scalar, vm_scalar, numpy_fn, (lo, hi) in CASES + (MORE_CASES if args.all else []):
         x = rng.uniform(lo, hi, args.n).astype(np.float32)
         out = np.empty_like(x)
         k_np, k_vm = _loop(np_scalar), _loop(vm_scalar)
         t_np = best_ms(lambda: k_np(x, out), args.repeat)
         t_vm = best_ms(lambda: k_vm(x, out), args.repeat)
-        t_numpy = best_ms(lambda: ufunc(x, out=out), args.repeat)
-        print(f"{name:<6} {t_np:9.2f} {t_vm:9.2f} {t_numpy:8.2f} {t_np / t_vm:7.2f} "
+        if numpy_fn is None:
+            print(f"{name:<8} {t_np:9.2f} {t_vm:9.2f} {'-':>8} {t_np / t_vm:7.2f} {'-':>9}")
+            continue
+        t_numpy = best_ms(lambda: numpy_fn(x, out=out), args.repeat)
+        print(f"{name:<8} {t_np:9.2f} {t_vm:9.2f} {t_numpy:8.2f} {t_np / t_vm:7.2f} "
               f"{t_numpy / t_vm:9.2f}")
 
 

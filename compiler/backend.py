@@ -36,9 +36,11 @@ def kernel_functions(source: str) -> tuple[Any, Any]:
     key = hashlib.sha256(source.encode()).hexdigest()[:20]
     if key not in _KERNELS:
         module = _load_module(f"tracegrad_k{key}", source)
-        serial = numba.njit(fastmath=FASTMATH, cache=True)(module.kernel_serial)
-        parallel = numba.njit(fastmath=FASTMATH, cache=True, parallel=True)(
-            module.kernel_parallel)
+        # error_model='numpy': x/0 gives inf as in NumPy; Python's ZeroDivisionError check
+        # would put a branch in every loop with a division and stop it from vectorising.
+        opts = {"fastmath": FASTMATH, "cache": True, "error_model": "numpy"}
+        serial = numba.njit(**opts)(module.kernel_serial)
+        parallel = numba.njit(parallel=True, **opts)(module.kernel_parallel)
         _KERNELS[key] = (serial, parallel)
     return _KERNELS[key]
 

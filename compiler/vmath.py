@@ -15,11 +15,13 @@ Design notes, accuracy table and benchmark numbers: ``docs/vmath.md``.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numba
 import numpy as np
 from llvmlite import ir
 from numba import types
-from numba.extending import intrinsic
+from numba.extending import intrinsic as _numba_intrinsic
 
 __all__ = [
     "FASTMATH", "FUNCTIONS",
@@ -33,6 +35,8 @@ __all__ = [
 FASTMATH: set[str] = {"nsz", "arcp", "contract", "afn", "reassoc"}
 
 _vm = numba.njit(inline="always", fastmath=FASTMATH, cache=False)
+# Typed Any: mypy would check call sites against the typing-time signature (typingctx, ...).
+_intrinsic: Any = _numba_intrinsic
 
 
 # --------------------------------------------------------------------------------------------
@@ -42,7 +46,7 @@ _vm = numba.njit(inline="always", fastmath=FASTMATH, cache=False)
 _INT_OF = {types.float32: types.int32, types.float64: types.int64}
 
 
-@intrinsic
+@_intrinsic
 def _bits(typingctx, x):
     """Reinterpret a float's bits as the signed integer of the same width."""
     if x not in _INT_OF:
@@ -58,7 +62,7 @@ def _bits(typingctx, x):
 def _make_from_bits(fty):
     width = fty.bitwidth
 
-    @intrinsic
+    @_intrinsic
     def from_bits(typingctx, i):
         """Reinterpret integer bits (truncated / sign-extended to the float's width) as float."""
         if not isinstance(i, types.Integer):
@@ -81,7 +85,7 @@ _f32_from_bits = _make_from_bits(types.float32)
 _f64_from_bits = _make_from_bits(types.float64)
 
 
-@intrinsic
+@_intrinsic
 def _rint(typingctx, x):
     """Round to nearest integer (ties to even) via llvm.rint, which has vector forms."""
     if x not in _INT_OF:
@@ -95,7 +99,7 @@ def _rint(typingctx, x):
 
 
 def _make_strict(op):
-    @intrinsic
+    @_intrinsic
     def strict(typingctx, a, b):
         """IEEE a (op) b that survives the kernel's fastmath flags.
 
@@ -118,7 +122,7 @@ _ssub = _make_strict("fsub")
 _smul = _make_strict("fmul")
 
 
-@intrinsic
+@_intrinsic
 def _div(typingctx, a, b):
     """Correctly rounded a / b (no reciprocal rewrite; same flag trick as _sadd) and without
     numba's ZeroDivisionError check, whose raise path blocks vectorisation. Division by zero
@@ -132,7 +136,7 @@ def _div(typingctx, a, b):
     return a(a, b), codegen
 
 
-@intrinsic
+@_intrinsic
 def _poly(typingctx, x, coeffs):
     """Horner evaluation c[0] + x*(c[1] + x*(c[2] + ...)) of a constant coefficient tuple."""
     if not (isinstance(coeffs, types.UniTuple) and coeffs.dtype == x and x in _INT_OF):
@@ -150,7 +154,7 @@ def _poly(typingctx, x, coeffs):
 
 
 
-@intrinsic
+@_intrinsic
 def _copysign(typingctx, mag, sgn):
     """|mag| with the sign bit of sgn, done on integer bits so 'nsz' cannot drop a -0."""
     if mag not in _INT_OF or mag != sgn:
@@ -281,16 +285,17 @@ def _reduce_ln2_f64(x):
 
 @_vm
 def _exp_core_f32(x):
-    """exp(x) for finite x in [_EXP_LO_F32, _EXP_HI_F32] (callers clamp)."""
+    """exp(x) for finite x in [_EXP_LO_F32, _EXP_HI_F32] (callers clamp).
+    exp(r + rl) = 1 + r + r^2 P(r) + rl (1 + r) to first order in rl."""
     kf, r, rl = _reduce_ln2_f32(x)
-    p = _sadd(_ONE_F32, _sadd(r, rl + r * r * _poly(r, _EXP_F32)))
+    p = _sadd(_ONE_F32, _sadd(r, rl * (_ONE_F32 + r) + r * r * _poly(r, _EXP_F32)))
     return _ldexp_f32(p, np.int32(kf))
 
 
 @_vm
 def _exp_core_f64(x):
     kf, r, rl = _reduce_ln2_f64(x)
-    p = _sadd(1.0, _sadd(r, rl + r * r * _poly(r, _EXP_F64)))
+    p = _sadd(1.0, _sadd(r, rl * (1.0 + r) + r * r * _poly(r, _EXP_F64)))
     return _ldexp_f64(p, np.int32(kf))
 
 
@@ -299,7 +304,7 @@ def _exp_hilo_f32(x):
     """exp(x) = hi + lo with |lo| <= ulp(hi)/2, for callers that divide by exp (the
     rounding of a plain exp would otherwise add up to ~1 ulp to their result)."""
     kf, r, rl = _reduce_ln2_f32(x)
-    t = rl + r * r * _poly(r, _EXP_F32)
+    t = rl * (_ONE_F32 + r) + r * r * _poly(r, _EXP_F32)
     q = _sadd(r, t)
     q_lo = _sadd(_ssub(r, q), t)  # Fast2Sum: |t| < |r| unless both are tiny
     hi = _sadd(_ONE_F32, q)
@@ -311,7 +316,7 @@ def _exp_hilo_f32(x):
 @_vm
 def _exp_hilo_f64(x):
     kf, r, rl = _reduce_ln2_f64(x)
-    t = rl + r * r * _poly(r, _EXP_F64)
+    t = rl * (1.0 + r) + r * r * _poly(r, _EXP_F64)
     q = _sadd(r, t)
     q_lo = _sadd(_ssub(r, q), t)  # Fast2Sum: |t| < |r| unless both are tiny
     hi = _sadd(1.0, q)
@@ -368,7 +373,7 @@ def exp_f32(x: np.float32) -> np.float32:
 
 
 @_vm
-def exp_f64(x: np.float64) -> np.float64:
+def exp_f64(x: float) -> float:
     xc = x if x > _EXP_LO_F64 else _EXP_LO_F64
     xc = xc if xc < _EXP_HI_F64 else _EXP_HI_F64
     y = _exp_core_f64(xc)
@@ -381,27 +386,33 @@ def expm1_f32(x: np.float32) -> np.float32:
     xc = xc if xc < _EXP_HI_F32 else _EXP_HI_F32
     kf, r, rl = _reduce_ln2_f32(xc)
     k = np.int32(kf)
-    # expm1(x) = 2^k (t + expm1(r)), t = 1 - 2^-k (exact for |k| <= 24). t + r is summed
-    # exactly (Fast2Sum: |t| >= |r| unless t = 0) so the only rounding is the final add.
-    t = _ssub(_ONE_F32, _f32_from_bits((127 - min(k, 64)) << 23))
+    # expm1(x) = 2^k (t + expm1(r)), t = 1 - 2^-k. t (for k > 24) and t + r are formed
+    # with their exact rounding errors (Fast2Sum: |t| >= |r| unless t = 0), so the only
+    # rounding left is the final add: no cancellation against 1. exp(r + rl) - 1 adds
+    # rl * e^r ~ rl * (1 + r).
+    m = _f32_from_bits((127 - (k if k < 64 else 64)) << 23)  # 2^-k
+    t = _ssub(_ONE_F32, m)
+    t_err = _ssub(_ssub(_ONE_F32, t), m)
     s = _sadd(t, r)
     s_err = _sadd(_ssub(t, s), r)
-    q = s_err + rl + r * r * (_HALF_F32 + r * _poly(r, _EXPM1_F32))
+    q = (s_err + t_err) + rl * (_ONE_F32 + r) + r * r * (_HALF_F32 + r * _poly(r, _EXPM1_F32))
     y = _ldexp_f32(_sadd(s, q), k)
     y = x if abs(x) < _TINY_F32 else y  # keeps -0 and subnormals exact
     return y if x == x else x
 
 
 @_vm
-def expm1_f64(x: np.float64) -> np.float64:
+def expm1_f64(x: float) -> float:
     xc = x if x > _EXPM1_LO_F64 else _EXPM1_LO_F64
     xc = xc if xc < _EXP_HI_F64 else _EXP_HI_F64
     kf, r, rl = _reduce_ln2_f64(xc)
     k = np.int32(kf)
-    t = _ssub(1.0, _f64_from_bits((1023 - np.int64(min(k, 512))) << 52))
+    m = _f64_from_bits((1023 - np.int64(k if k < 512 else 512)) << 52)
+    t = _ssub(1.0, m)
+    t_err = _ssub(_ssub(1.0, t), m)
     s = _sadd(t, r)
     s_err = _sadd(_ssub(t, s), r)
-    q = s_err + rl + r * r * (0.5 + r * _poly(r, _EXPM1_F64))
+    q = (s_err + t_err) + rl * (1.0 + r) + r * r * (0.5 + r * _poly(r, _EXPM1_F64))
     y = _ldexp_f64(_sadd(s, q), k)
     y = x if abs(x) < _TINY_F64 else y
     return y if x == x else x
@@ -424,7 +435,7 @@ def log_f32(x: np.float32) -> np.float32:
 
 
 @_vm
-def log_f64(x: np.float64) -> np.float64:
+def log_f64(x: float) -> float:
     sub = x < _MIN_NORMAL_F64
     e, f = _log_reduce_f64(x * _TWO54_F64 if sub else x)
     e = e - 54.0 if sub else e
@@ -451,7 +462,7 @@ def log1p_f32(x: np.float32) -> np.float32:
 
 
 @_vm
-def log1p_f64(x: np.float64) -> np.float64:
+def log1p_f64(x: float) -> float:
     u = _sadd(1.0, x)
     c = _ssub(x, _ssub(u, 1.0)) if x < 1.0 else _ssub(1.0, _ssub(u, x))
     e, f = _log_reduce_f64(u)
@@ -487,7 +498,7 @@ def tanh_f32(x: np.float32) -> np.float32:
 
 
 @_vm
-def tanh_f64(x: np.float64) -> np.float64:
+def tanh_f64(x: float) -> float:
     a = abs(x)
     a2 = a * a
     small = a + a * a2 * _poly(a2, _TANH_F64)
@@ -521,7 +532,7 @@ def sigmoid_f32(x: np.float32) -> np.float32:
 
 
 @_vm
-def sigmoid_f64(x: np.float64) -> np.float64:
+def sigmoid_f64(x: float) -> float:
     a = abs(x)
     ac = a if a < -_EXP_LO_F64 else -_EXP_LO_F64
     e_hi, e_lo = _exp_hilo_f64(-ac)
@@ -550,7 +561,7 @@ def erf_f32(x: np.float32) -> np.float32:
 
 
 @_vm
-def erf_f64(x: np.float64) -> np.float64:
+def erf_f64(x: float) -> float:
     a = abs(x)
     small = a + a * _poly(a * a, _ERF_F64)
     ac = a if a < _ERF_CLAMP_F64 else _ERF_CLAMP_F64
@@ -662,10 +673,11 @@ def _pow_core_f64(ax, y):
     # exp(ph + pl): as _exp_core_f64 with pl folded into the reduced argument
     phc = ph if ph > _EXP_LO_F64 else _EXP_LO_F64
     phc = phc if phc < _EXP_HI_F64 else _EXP_HI_F64
+    pl = pl if phc == ph else 0.0  # a clamped ph has a meaningless (huge) low part
     kf = _rint(phc * _LOG2E_F64)
     rh = _ssub(phc, kf * _LN2HI_F64)
     r, rl = _two_sum(rh, _ssub(pl, kf * _LN2LO_F64))
-    p = _sadd(1.0, _sadd(r, rl + r * r * _poly(r, _EXP_F64)))
+    p = _sadd(1.0, _sadd(r, rl * (1.0 + r) + r * r * _poly(r, _EXP_F64)))
     return _ldexp_f64(p, np.int32(kf))
 
 
@@ -685,7 +697,7 @@ def _pow_fix(x, y, mag):
 
 
 @_vm
-def pow_f64(x: np.float64, y: np.float64) -> np.float64:
+def pow_f64(x: float, y: float) -> float:
     return _pow_fix(x, y, _pow_core_f64(abs(x), y))
 
 
