@@ -2,7 +2,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-slow lint bench clean
+.PHONY: demo test test-slow lint bench bench-deps clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -15,6 +15,8 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest
+	# the same compiled-path tests once more through the reference interpreter
+	TRACEGRAD_DISABLE_JIT=1 $(PY) -m pytest tests/test_jit.py tests/test_compiled.py -q
 
 test-slow: $(STAMP)
 	$(PY) -m pytest -m slow
@@ -23,6 +25,15 @@ lint: $(STAMP)
 	$(PY) -m pip install -q ruff mypy
 	$(PY) -m ruff check tracegrad compiler tests
 	$(PY) -m mypy compiler
+
+bench-deps: $(STAMP)
+	$(PY) -m pip install -q -e '.[bench]'
+	@echo "PyTorch is not in the bench extra (a plain install pulls a CUDA build); install the"
+	@echo "CPU wheel by hand if you want it compared: $(PY) -m pip install torch==2.13.0"
+
+bench: bench-deps
+	$(PY) benchmarks/bench_eager.py
+	$(PY) benchmarks/bench_fusion.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -22,7 +22,7 @@ from typing import Any, Callable, Sequence
 import numba
 import numpy as np
 
-from compiler import settings
+from compiler import blas, settings
 from compiler.codegen import kernel_source
 from compiler.fusion import Kernel, Plan, fuse
 from compiler.ir import Graph, Literal, Namer, Var
@@ -30,15 +30,21 @@ from compiler.vmath import FASTMATH
 
 _KERNELS: dict[str, tuple[Any, Any]] = {}  # source hash -> (serial, parallel) dispatchers
 
+# error_model='numpy': x/0 gives inf as in NumPy; Python's ZeroDivisionError check would put
+# a branch in every loop with a division and stop it from vectorising.
+NJIT_OPTIONS = {"fastmath": sorted(FASTMATH), "cache": True, "error_model": "numpy"}
+# numba's disk cache does not key on compile options, so they are written into the source:
+# changing them changes the file's hash, and a stale kernel is never loaded.
+CODEGEN_VERSION = 1
+
 
 def kernel_functions(source: str) -> tuple[Any, Any]:
     """The (serial, parallel) numba dispatchers of a kernel source, created once."""
+    source = f"# tracegrad codegen v{CODEGEN_VERSION}, njit options {NJIT_OPTIONS}\n" + source
     key = hashlib.sha256(source.encode()).hexdigest()[:20]
     if key not in _KERNELS:
         module = _load_module(f"tracegrad_k{key}", source)
-        # error_model='numpy': x/0 gives inf as in NumPy; Python's ZeroDivisionError check
-        # would put a branch in every loop with a division and stop it from vectorising.
-        opts = {"fastmath": FASTMATH, "cache": True, "error_model": "numpy"}
+        opts = dict(NJIT_OPTIONS, fastmath=FASTMATH)
         serial = numba.njit(**opts)(module.kernel_serial)
         parallel = numba.njit(parallel=True, **opts)(module.kernel_parallel)
         _KERNELS[key] = (serial, parallel)
@@ -132,8 +138,8 @@ def build_driver(plan: Plan) -> tuple[Callable[[Sequence[Any]], list], str]:
                     lines.append(f"    {name(v)} = {name(v)}.reshape(())")
         else:
             fn = f"P{k_i}"
-            ns[fn] = functools.partial(step.prim.impl, **step.params) if step.params \
-                else step.prim.impl
+            impl = blas.matmul if step.prim.name == "matmul" else step.prim.impl
+            ns[fn] = functools.partial(impl, **step.params) if step.params else impl
             args = []
             for a in step.invars:
                 if isinstance(a, Literal):

@@ -656,8 +656,9 @@ def _log_dd(ax):
     z = s * s
     ef = np.float64(e)
     hi, lo = _two_sum(_sadd(ef * _LN2HI_F64, _select8(j, _LOGBP_HI)), s + s)
+    # 2(s + s_lo) + D(s + s_lo), D(s) = s^3 P(s^2), D(s + s_lo) ~ D(s) + 2 s^2 s_lo
     tail = _select8(j, _LOGBP_LO) + (ef * _LN2LO_F64 + s * z * _poly(z, _LOGS))
-    lo = lo + ((s_lo + s_lo) + tail)
+    lo = lo + ((s_lo + s_lo) * (1.0 + z) + tail)
     h = _sadd(hi, lo)
     return h, _sadd(_ssub(hi, h), lo)
 
