@@ -2,7 +2,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-slow lint bench bench-deps clean
+.PHONY: demo test test-slow lint bench bench-deps mxnet-venv clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -30,6 +30,15 @@ bench-deps: $(STAMP)
 	$(PY) -m pip install -q -e '.[bench]'
 	@echo "PyTorch is not in the bench extra (a plain install pulls a CUDA build); install the"
 	@echo "CPU wheel by hand if you want it compared: $(PY) -m pip install torch==2.13.0"
+
+# MXNet 1.9.1 needs numpy < 2, so it gets its own environment; the benchmarks call it through
+# a subprocess (benchmarks/mxnet_worker.py) when this folder exists.
+MXNET_VENV ?= .venv-mxnet
+mxnet-venv: $(MXNET_VENV)/.installed
+$(MXNET_VENV)/.installed:
+	test -x $(MXNET_VENV)/bin/python || python3 -m venv $(MXNET_VENV)
+	$(MXNET_VENV)/bin/python -m pip install -q numpy==1.23.5 mxnet==1.9.1
+	touch $@
 
 bench: bench-deps
 	$(PY) benchmarks/bench_eager.py

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import interleaved, optional, write_report  # noqa: E402
+from harness import interleaved, mxnet_times, optional, write_report  # noqa: E402
 
 from tracegrad import autograd, nd  # noqa: E402
 
@@ -82,7 +82,10 @@ def main() -> None:
         import autograd.numpy as anp
         systems["hips autograd"] = hips_step(ag, anp, xa, wa)
     n_ops = (N_OPS // 3) * 3 + 1
+    mx = mxnet_times(["eager chain"])
     times = interleaved(systems, rounds=args.rounds)
+    if mx:
+        times["mxnet 1.9.1 (subprocess)"] = mx["eager chain"]
     base = times.get("pytorch eager", times["tracegrad eager"])
     rows = [{"system": k, "us per op (fwd+bwd)": v / n_ops * 1e6,
              "ratio to pytorch": v / base} for k, v in times.items()]

@@ -93,3 +93,22 @@ def _fmt(v: object) -> str:
     if isinstance(v, float):
         return f"{v:.3g}"
     return str(v)
+
+
+def mxnet_times(workloads: list[str]) -> dict[str, float]:
+    """Median seconds per workload from MXNet 1.9.1 in its own environment (``make
+    mxnet-venv``), run in a subprocess; empty, with a note, when that environment is missing."""
+    import subprocess
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    python = root / ".venv-mxnet" / "bin" / "python"
+    if not python.exists():
+        print("note: MXNet 1.9.1 not available (run `make mxnet-venv`); skipped", file=sys.stderr)
+        return {}
+    proc = subprocess.run([str(python), str(root / "benchmarks" / "mxnet_worker.py"),
+                           *workloads], capture_output=True, text=True, timeout=1800)
+    if proc.returncode != 0:
+        print(f"note: the MXNet worker failed; skipped\n{proc.stderr[-2000:]}", file=sys.stderr)
+        return {}
+    return json.loads(proc.stdout.strip().splitlines()[-1])
