@@ -5,78 +5,76 @@ writes a small Python *driver* — shapes and buffer allocations are fixed per s
 the driver is plain Python, rebuilt cheaply for a new shape, while the kernels take sizes as
 arguments and are compiled once per structure.
 
-Kernel sources are written to real ``.py`` files under the cache folder, named by the hash of
-their text, and imported from there: numba can only cache code that lives in a file.
+Kernel sources are real ``.py`` files in the persistent cache (``compiler/cache.py``), named
+by the hash of their text: numba can only cache code that lives in a file.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
-import hashlib
-import importlib.util
-import os
-import sys
-import tempfile
+import time
+import warnings
 from typing import Any, Callable, Sequence
 
 import numba
 import numpy as np
 
-from compiler import blas, settings
+from compiler import cache, settings
 from compiler.codegen import kernel_source
 from compiler.fusion import Kernel, Plan, fuse
 from compiler.ir import Graph, Literal, Namer, Var
 from compiler.vmath import FASTMATH
 
 _KERNELS: dict[str, tuple[Any, Any]] = {}  # source hash -> (serial, parallel) dispatchers
-
-# error_model='numpy': x/0 gives inf as in NumPy; Python's ZeroDivisionError check would put
-# a branch in every loop with a division and stop it from vectorising.
-NJIT_OPTIONS = {"fastmath": sorted(FASTMATH), "cache": True, "error_model": "numpy"}
-# numba's disk cache does not key on compile options, so they are written into the source:
-# changing them changes the file's hash, and a stale kernel is never loaded.
-CODEGEN_VERSION = 1
-
+_NAMES: dict[int, str] = {}  # id(dispatcher) -> module name, for locks and repairs
+COMPILE_LOG: list[tuple[str, str, float, bool]] = []  # (kernel, variant, seconds, from disk)
 
 def kernel_functions(source: str) -> tuple[Any, Any]:
     """The (serial, parallel) numba dispatchers of a kernel source, created once."""
-    source = f"# tracegrad codegen v{CODEGEN_VERSION}, njit options {NJIT_OPTIONS}\n" + source
-    key = hashlib.sha256(source.encode()).hexdigest()[:20]
+    name, source = cache.module_name(source)
+    key = name
     if key not in _KERNELS:
-        module = _load_module(f"tracegrad_k{key}", source)
-        opts = dict(NJIT_OPTIONS, fastmath=FASTMATH)
+        module, on_disk = cache.load_module(name, source)
+        opts = dict(settings.NJIT_OPTIONS, fastmath=FASTMATH, cache=on_disk)
         serial = numba.njit(**opts)(module.kernel_serial)
         parallel = numba.njit(parallel=True, **opts)(module.kernel_parallel)
         _KERNELS[key] = (serial, parallel)
+        _NAMES[id(serial)] = _NAMES[id(parallel)] = name
     return _KERNELS[key]
 
 
-def _kernel_dir() -> str:
-    path = os.path.join(settings.cache_dir, "kernels")
-    try:
-        os.makedirs(path, exist_ok=True)
-        return path
-    except OSError:  # unwritable cache folder: fall back to a private temporary one
-        fallback = os.path.join(tempfile.gettempdir(), f"tracegrad-{os.getuid()}", "kernels")
-        os.makedirs(fallback, exist_ok=True)
-        return fallback
+def ensure_compiled(dispatcher: Any, signature: tuple) -> None:
+    """Compile (or load from disk) one signature now, holding the kernel's file lock so that
+    concurrent processes compile it once; a cache entry numba cannot read is rebuilt."""
+    if signature in dispatcher.overloads:
+        return
+    name = _NAMES[id(dispatcher)]
+    lock = cache.lock_path(name)
+    hits = sum(dispatcher.stats.cache_hits.values())
+    t0 = time.perf_counter()
+    with cache.file_lock(lock) if lock else contextlib.nullcontext():
+        try:
+            dispatcher.compile(signature)
+        except Exception as err:  # noqa: BLE001  (numba raises EOFError etc. on bad files)
+            if not lock:
+                raise
+            warnings.warn(f"tracegrad: could not load kernel {name} from the cache "
+                          f"({type(err).__name__}: {err}); rebuilding it", cache.CacheWarning,
+                          stacklevel=2)
+            cache.purge(name)
+            dispatcher.compile(signature)
+    from_disk = sum(dispatcher.stats.cache_hits.values()) > hits
+    variant = "parallel" if dispatcher.targetoptions.get("parallel") else "serial"
+    COMPILE_LOG.append((name, variant, time.perf_counter() - t0, from_disk))
 
 
-def _load_module(name: str, source: str) -> Any:
-    if name in sys.modules:
-        return sys.modules[name]
-    path = os.path.join(_kernel_dir(), f"{name}.py")
-    if not os.path.exists(path) or open(path).read() != source:
-        tmp = f"{path}.{os.getpid()}.tmp"
-        with open(tmp, "w") as f:
-            f.write(source)
-        os.replace(tmp, path)  # atomic: readers never see half a file
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # numba's cache needs the module importable by name
-    spec.loader.exec_module(module)
-    return module
+def _signature(k: Kernel) -> tuple:
+    def arr(v: Var) -> Any:
+        return numba.types.Array(numba.from_dtype(v.aval.dtype), max(len(v.aval.shape), 1), "C")
+
+    return tuple([arr(v) for v in k.inputs] + [arr(v) for v in k.outputs] +
+                 [numba.types.int64] * (len(k.shape) + 1))
 
 
 def compile_stats() -> dict[str, int]:
@@ -123,6 +121,7 @@ def build_driver(plan: Plan) -> tuple[Callable[[Sequence[Any]], list], str]:
             use_parallel = total >= settings.parallel_min
             fn = f"K{k_i}"
             ns[fn] = parallel if use_parallel else serial
+            ensure_compiled(ns[fn], _signature(step))
             call = []
             for v in step.inputs:
                 call.append(f"{name(v)}.reshape(1)" if not v.aval.shape else name(v))
@@ -138,7 +137,7 @@ def build_driver(plan: Plan) -> tuple[Callable[[Sequence[Any]], list], str]:
                     lines.append(f"    {name(v)} = {name(v)}.reshape(())")
         else:
             fn = f"P{k_i}"
-            impl = blas.matmul if step.prim.name == "matmul" else step.prim.impl
+            impl = step.prim.impl
             ns[fn] = functools.partial(impl, **step.params) if step.params else impl
             args = []
             for a in step.invars:

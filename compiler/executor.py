@@ -37,7 +37,7 @@ def interpreter_backend(graph: Graph) -> tuple[Executable, str]:
 def _default_backend(graph: Graph) -> tuple[Executable, str]:
     from compiler import settings
 
-    if settings.disable_jit:
+    if settings.disable_jit or settings.tiers == "off":
         return interpreter_backend(graph)
     from compiler.backend import numba_backend  # imports numba: only when first needed
 
@@ -53,18 +53,29 @@ def set_backend(backend: Callable[[Graph], tuple[Executable, str]]) -> None:
 
 
 def executable(graph: Graph) -> Executable:
-    """The cached executable of ``graph``."""
+    """The cached executable of ``graph`` (tiered when ``settings.tiers == "on"``)."""
     exe = graph.cache.get("exe")
     if exe is None:
+        from compiler import settings
+
         t0 = time.perf_counter()
-        exe, source = _BACKEND[0](graph)
-        graph.cache["exe"], graph.cache["source"] = exe, source
+        if settings.tiers == "on" and not settings.disable_jit and \
+                _BACKEND[0] is _default_backend:
+            from compiler.tiers import Tiered
+
+            exe = Tiered(graph)
+        else:
+            exe, graph.cache["source"] = _BACKEND[0](graph)
+        graph.cache["exe"] = exe
         STATS["compile_seconds_x1e6"] += int((time.perf_counter() - t0) * 1e6)
     return exe
 
 
 def source_of(graph: Graph) -> str:
-    executable(graph)
+    """The code that runs ``graph`` (waits for a background compilation to finish)."""
+    exe = executable(graph)
+    if hasattr(exe, "wait"):  # tiered: the compiled code exists once it has switched
+        exe.wait()
     return graph.cache["source"]
 
 

@@ -15,3 +15,14 @@ cache_dir: str = os.environ.get("TRACEGRAD_CACHE_DIR") or _default_cache_dir()
 parallel_min: int = int(os.environ.get("TRACEGRAD_PARALLEL_MIN", "131072") or 131072)
 num_threads: int = int(os.environ.get("TRACEGRAD_NUM_THREADS", "0") or 0)
 disable_jit: bool = os.environ.get("TRACEGRAD_DISABLE_JIT", "0") in ("1", "true", "yes")
+# "blocking": compile before the first call; "on": serve calls with the interpreter while
+# kernels compile in a background thread; "off": never compile (the interpreter only).
+tiers: str = os.environ.get("TRACEGRAD_TIERS", "blocking").strip().lower() or "blocking"
+# Bumped whenever generated code changes meaning, so old cache entries are never reused.
+CODEGEN_VERSION = 2
+# How kernels are compiled. fastmath without 'nnan'/'ninf' (NaN and Inf keep NumPy's
+# semantics); error_model='numpy' makes x/0 give inf instead of raising, which also keeps a
+# branch out of every loop with a division, so the loop vectorises. (compiler.vmath holds
+# the same flag set; a test checks they agree.)
+NJIT_OPTIONS = {"fastmath": ["afn", "arcp", "contract", "nsz", "reassoc"],
+                "error_model": "numpy"}

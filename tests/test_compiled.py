@@ -119,13 +119,13 @@ def test_fused_ir_and_dot_show_kernels():
     assert "subgraph cluster_0" in dot and 'label="kernel0"' in dot
 
 
-def _fresh_dispatcher(source: str, name: str):
+def _fresh_dispatcher(source: str, name: str, folder):
     """Compile a generated kernel again without the disk cache, so its LLVM IR is visible."""
     import numba
 
     from compiler.vmath import FASTMATH
 
-    path = f"{settings.cache_dir}/kernels/_inspect_{name}.py"
+    path = f"{folder}/_inspect_{name}.py"
     with open(path, "w") as f:
         f.write(source)
     spec = importlib.util.spec_from_file_location(f"_inspect_{name}", path)
@@ -139,11 +139,11 @@ needs_numba = pytest.mark.skipif(settings.disable_jit, reason="TRACEGRAD_DISABLE
 
 
 @needs_numba
-def test_generated_kernel_vectorises():
+def test_generated_kernel_vectorises(tmp_path):
     w, x = nd.ones(1000), nd.ones(1000)
     low = tracegrad.value_and_grad(F.softplus_loss, argnums=1).lower(w, x)
     src = low.source.split("# ---- kernel0 ----\n")[1]
-    k = _fresh_dispatcher(src, "softplus")
+    k = _fresh_dispatcher(src, "softplus", tmp_path)
     y0, y1 = np.empty(1, np.float32), np.empty(1000, np.float32)
     k(w.asnumpy(), x.asnumpy(), y0, y1, 1000, 1)
     llvm = "\n".join(k.inspect_llvm().values())
@@ -214,9 +214,9 @@ def test_blas_layout_choice_gives_the_same_product():
     rng = np.random.default_rng(3)
     a, b = rng.normal(size=(130, 70)).astype(np.float32), rng.normal(size=(70, 90)).astype(
         np.float32)
-    for _ in range(2):  # the first call measures, the second uses the remembered choice
+    for _ in range(4):  # the first calls try each layout, then the fastest is remembered
         got = blas.matmul(a, b)
         assert got.flags.c_contiguous
         np.testing.assert_allclose(got, a @ b, rtol=1e-5, atol=1e-5)
-    key = next(k for k in blas._CHOICE if k[0] == (130, 70))
+    key = next(k for k in blas._CHOICE if k[0] == (130, 70) and k[1] == (70, 90))
     assert blas._CHOICE[key] in (0, 1, 2)

@@ -14,12 +14,12 @@ from compiler.tracing import add_internal_dir
 
 add_internal_dir(__file__)
 
-from tracegrad import autograd, nd, random, tree  # noqa: E402
+from tracegrad import autograd, cache, nd, random, tree  # noqa: E402
 from tracegrad.config import config  # noqa: E402
 from tracegrad.errors import *  # noqa: E402,F401,F403
 from tracegrad.jit import Jitted, cache_info, grad, jit, make_ir, value_and_grad  # noqa: E402
 from tracegrad.ndarray import NDArray, cpu  # noqa: E402
 
 __version__ = "0.1.0"
-__all__ = ["autograd", "nd", "random", "tree", "NDArray", "cpu", "config", "jit", "grad",
+__all__ = ["autograd", "cache", "nd", "random", "tree", "NDArray", "cpu", "config", "jit", "grad",
            "value_and_grad", "make_ir", "cache_info", "Jitted", "__version__"]

@@ -30,13 +30,9 @@ def info_text() -> str:
                      f"{si.get('Threading Layer', numba.config.THREADING_LAYER)}")
     except Exception as err:  # noqa: BLE001  (sysinfo is best effort)
         lines.append(f"cpu info unavailable: {err}")
-    lines.append(f"cache dir: {config.cache_dir}")
-    if os.path.isdir(config.cache_dir):
-        files = [os.path.join(d, f) for d, _, fs in os.walk(config.cache_dir) for f in fs]
-        size = sum(os.path.getsize(f) for f in files)
-        lines.append(f"cache: {len(files)} files, {size / 1e6:.1f} MB")
-    else:
-        lines.append("cache: empty (folder does not exist)")
+    from tracegrad import cache
+
+    lines.append(cache.text())
     env = {k: v for k, v in os.environ.items() if k.startswith("TRACEGRAD_")}
     lines.append("settings: " + ", ".join(f"{k}={v}" for k, v in config.as_dict().items()))
     lines.append("TRACEGRAD_* environment: " + (", ".join(f"{k}={v}" for k, v in sorted(
@@ -48,9 +44,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tracegrad")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("info", help="versions, CPU, threads, cache and settings for bug reports")
+    c = sub.add_parser("cache", help="the persistent kernel cache: folder, entries, size")
+    c.add_argument("--clear", action="store_true", help="delete every cached kernel")
     args = parser.parse_args(argv)
     if args.command == "info":
         print(info_text())
+    elif args.command == "cache":
+        from tracegrad import cache
+
+        if args.clear:
+            cache.clear()
+            print("cache cleared")
+        print(cache.text())
     return 0
 
 

@@ -11,6 +11,9 @@ variable                       default      meaning
 ``TRACEGRAD_CACHE_DIR``        XDG cache    folder of the persistent kernel cache
 ``TRACEGRAD_NUM_THREADS``      all cores    threads for parallel kernels
 ``TRACEGRAD_PARALLEL_MIN``     131072       elements below which kernels run serially
+``TRACEGRAD_TIERS``            blocking     ``on``: run the interpreter while kernels
+                                            compile in the background; ``blocking``: wait
+                                            for them; ``off``: never compile
 =============================  ===========  ==================================================
 
 >>> from tracegrad import config
@@ -43,6 +46,7 @@ class Config:
     cache_dir: str = ""
     num_threads: int = 0
     parallel_min: int = 131072
+    tiers: str = "blocking"
 
     @classmethod
     def from_env(cls) -> Config:
@@ -54,6 +58,7 @@ class Config:
             cache_dir=os.environ.get("TRACEGRAD_CACHE_DIR") or _default_cache_dir(),
             num_threads=int(os.environ.get("TRACEGRAD_NUM_THREADS", "0") or 0),
             parallel_min=int(os.environ.get("TRACEGRAD_PARALLEL_MIN", "131072")),
+            tiers=os.environ.get("TRACEGRAD_TIERS", "blocking").strip().lower() or "blocking",
         )
 
     def as_dict(self) -> dict:
@@ -67,6 +72,10 @@ class Config:
 
         if hasattr(settings, name):
             setattr(settings, name, value)
+        if name == "cache_dir":
+            from compiler import cache
+
+            cache.reset()
 
 
 config = Config.from_env()

@@ -241,13 +241,15 @@ class Jitted:
             isinstance(x, NDArray) and x._node is not None for x in dyn)
         if traced:  # called inside another trace: inline the graph
             outs = [_wrap(o) for o in eval_graph(entry.optimized, [_raw(x) for x in dyn])]
+            tier = "inline"
         elif recording:  # one node on the tape; its VJP is the compiled gradient graph
             nd_args = tuple(x if isinstance(x, NDArray) else _raw(x) for x in dyn)
             outs = apply(call, nd_args, {"graph": entry.optimized})
+            tier = "recorded"
         else:
-            outs = [_wrap(np.asarray(o))
-                    for o in executable(entry.optimized)([_raw(x) for x in dyn])]
-        tier = "inline" if traced else "compiled"
+            exe = executable(entry.optimized)
+            outs = [_wrap(np.asarray(o)) for o in exe([_raw(x) for x in dyn])]
+            tier = getattr(exe, "last_tier", "compiled")
         entry.tiers[tier] = entry.tiers.get(tier, 0) + 1
         return self._structure(outs, entry, layout)
 

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from compiler import blas
 from compiler.core import Primitive, ShapedArray, register, unbroadcast
 from compiler.prims._util import rand, result_dtype
 
@@ -37,6 +38,6 @@ def _matmul_vjp(g: Any, out: Any, a: Any, b: Any, *, needs: tuple) -> list:
 
 
 matmul = register(Primitive(
-    "matmul", "contraction", np.matmul, _matmul_abstract, _matmul_vjp, uses_needs=True,
+    "matmul", "contraction", blas.matmul, _matmul_abstract, _matmul_vjp, uses_needs=True,
     samples=lambda: [((rand(3, 4), rand(4, 2)), {}), ((rand(2, 3, 4), rand(4, 5)), {})],
     doc="Matrix product over the last two axes, batched over the others (np.matmul)."))
