@@ -101,13 +101,12 @@ def build_driver(plan: Plan) -> tuple[Callable[[Sequence[Any]], list], str]:
     graph = plan.graph
     name = Namer()
     ns: dict[str, Any] = {"np": np}
-    lines = ["def run(args, consts):"]
+    lines = ["def run(args):"]
     ins = [name(v) for v in graph.invars]
     lines.append(f"    {', '.join(ins)}{',' if len(ins) == 1 else ''} = args" if ins else
                  "    pass")
-    if graph.constvars:
-        cs = [name(v) for v in graph.constvars]
-        lines.append(f"    {', '.join(cs)}{',' if len(cs) == 1 else ''} = consts")
+    for v, c in zip(graph.constvars, graph.consts):
+        ns[name(v)] = c  # constants are globals of the driver
     for v in graph.invars:
         if not v.aval.shape:
             lines.append(f"    {name(v)} = np.asarray({name(v)}, np.{v.aval.dtype.name})")
@@ -165,12 +164,7 @@ def build_driver(plan: Plan) -> tuple[Callable[[Sequence[Any]], list], str]:
     lines.append(f"    return [{', '.join(results)}]")
     driver = "\n".join(lines)
     exec(compile(driver, "<tracegrad driver>", "exec"), ns)  # plain Python, no numba
-    run_graph = ns["run"]
-    consts = list(graph.consts)
-
-    def run(args: Sequence[Any]) -> list:
-        return run_graph(args, consts)
-
+    run = ns["run"]
     text = "# driver (plain Python; shapes fixed per signature)\n" + driver + "\n\n" + \
         "\n\n".join(sources)
     return run, text

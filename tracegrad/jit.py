@@ -31,6 +31,7 @@ from tracegrad import state, tree
 from tracegrad.config import config
 from tracegrad.errors import FallbackWarning, StrictModeError
 from tracegrad.ndarray import NDArray, _wrap, apply
+from tracegrad.state import FLAGS
 
 log = logging.getLogger("tracegrad")
 
@@ -103,6 +104,10 @@ class Jitted:
         self.ledger: list[str] = []
         self.hits = 0
         self.last_signature: tuple | None = None
+        # Cached calls whose arguments are all plain NDArrays skip the general signature:
+        # ((shape, dtype, buffer type) per argument) -> (training flag, entry, exe, finish)
+        self._fast: dict[tuple, tuple] = {}
+        self.fast_hits = 0
 
     # -- signatures ------------------------------------------------------------------------
     def _split(self, args: tuple) -> tuple[list, list, tuple]:
@@ -229,6 +234,35 @@ class Jitted:
 
     # -- calling ---------------------------------------------------------------------------
     def __call__(self, *args: Any) -> Any:
+        if self._fast:
+            try:
+                key = tuple([(a._data.shape, a._data.dtype, type(a._data)) for a in args])
+            except AttributeError:  # not all NDArrays: the general path
+                key = None
+            hit = self._fast.get(key) if key is not None else None
+            if hit is not None:
+                recording, training = FLAGS.get()
+                if hit[0] == training and not (recording and any(
+                        a._node is not None for a in args)):
+                    self.fast_hits += 1
+                    return hit[3](hit[2]([a._data for a in args]))
+        return self._call(args)
+
+    def _remember_fast(self, args: tuple, entry: Entry, exe: Any, layout: list) -> None:
+        exe = getattr(exe, "fast", exe)  # a tiered executable: only once it has switched
+        if exe is None or self.static_argnums or not all(type(a) is NDArray for a in args) \
+                or any(spec[2] != "*" for spec in layout):
+            return
+        if self.mode == "jit" and entry.out_tree == "*":
+            def finish(outs: list) -> Any:
+                return _wrap(outs[0])
+        else:
+            def finish(outs: list) -> Any:
+                return self._structure([_wrap(o) for o in outs], entry, layout)
+        key = tuple([(a._data.shape, a._data.dtype, type(a._data)) for a in args])
+        self._fast[key] = (entry.signature[3], entry, exe, finish)
+
+    def _call(self, args: tuple) -> Any:
         entry, leaves, layout = self._entry(args)
         entry.calls += 1
         if entry.fallback:
@@ -250,6 +284,7 @@ class Jitted:
             exe = executable(entry.optimized)
             outs = [_wrap(np.asarray(o)) for o in exe([_raw(x) for x in dyn])]
             tier = getattr(exe, "last_tier", "compiled")
+            self._remember_fast(args, entry, exe, layout)
         entry.tiers[tier] = entry.tiers.get(tier, 0) + 1
         return self._structure(outs, entry, layout)
 
@@ -324,7 +359,8 @@ class Jitted:
         """A report: signatures traced and why, cache hits, fallbacks and their lines,
         which tier served the calls, and time spent tracing."""
         lines = [f"tracegrad.{self.mode}({self.__name__}): {len(self.cache)} signature(s), "
-                 f"{self.hits} cache hit(s)"]
+                 f"{self.hits + self.fast_hits} cache hit(s) ({self.fast_hits} on the fast "
+                 "path, not broken down by tier below)"]
         lines += ["  " + s for s in self.ledger]
         for k, e in enumerate(self.cache.values(), 1):
             tiers = ", ".join(f"{n} {t}" for t, n in sorted(e.tiers.items())) or "no calls"
