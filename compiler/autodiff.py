@@ -27,12 +27,15 @@ def zeros(shape: tuple[int, ...], dtype: Any) -> Any:
 
 
 def vjp_graph(graph: Graph, wrt: Sequence[int], seed: str = "ones",
-              keep_outputs: bool = True) -> Graph:
+              keep_outputs: bool = True, forward_as_inputs: bool = False) -> Graph:
     """The graph of ``graph``'s outputs and their gradient with respect to inputs ``wrt``.
 
     ``seed="ones"``: the single output must have size 1 and its cotangent is 1 (``grad``).
     ``seed="input"``: one cotangent input per output is appended to the inputs (a VJP).
     The new graph returns ``outputs + gradients`` (just the gradients if not keep_outputs).
+    ``forward_as_inputs``: the forward values are not recomputed but taken as inputs, one per
+    equation output in order, after the graph's own inputs (for a tape whose forward already
+    ran: its saved values feed the compiled backward).
     """
     builder = GraphBuilder()
     builder.record_source = False
@@ -43,8 +46,12 @@ def vjp_graph(graph: Graph, wrt: Sequence[int], seed: str = "ones",
         env = {k: _as_tracer(builder, v) for k, v in env.items()}
         for v, t in zip(graph.invars, ins):
             env[id(v)] = t
-        for e in graph.eqns:  # forward, re-emitted
-            out = bind(e.prim, tuple(read(env, a) for a in e.invars), e.params)
+        for e in graph.eqns:  # forward: re-emitted, or given
+            if forward_as_inputs:
+                out = [builder.new_input(v.aval) for v in e.outvars]
+                out = out if e.prim.multiple_results else out[0]
+            else:
+                out = bind(e.prim, tuple(read(env, a) for a in e.invars), e.params)
             for v, x in zip(e.outvars, out if e.prim.multiple_results else (out,)):
                 env[id(v)] = x
         outs = [read(env, a) for a in graph.outvars]

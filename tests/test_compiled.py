@@ -187,8 +187,8 @@ def test_parallel_variant_matches_serial(monkeypatch):
     serial = tracegrad.value_and_grad(f)(x)
     monkeypatch.setattr(settings, "parallel_min", 0)
     parallel = tracegrad.value_and_grad(f)(x)
-    for a, b in zip(serial, parallel):
-        np.testing.assert_allclose(a.asnumpy(), b.asnumpy(), rtol=1e-5)
+    for a, b in zip(serial, parallel):  # float32, summed in another order: a few ulps
+        np.testing.assert_allclose(a.asnumpy(), b.asnumpy(), rtol=1e-5, atol=1e-6)
 
 
 def test_disable_jit_runs_the_interpreter(monkeypatch):

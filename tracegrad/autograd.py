@@ -201,8 +201,13 @@ def backward(heads: NDArray | Sequence[NDArray], head_grads: Any = None,
     heads = [heads] if isinstance(heads, NDArray) else list(heads)
     if isinstance(head_grads, NDArray):
         head_grads = [head_grads]
-    cts, order = _run_backward(heads, head_grads, retain_graph, False, train_mode)
-    variables = [n for n in order if type(n) is VarNode]
+    compiled = _compiled_backward(heads, head_grads, retain_graph)
+    if compiled is not None:
+        variables, grads = compiled
+        cts = {id(v): g for v, g in zip(variables, grads)}
+    else:
+        cts, order = _run_backward(heads, head_grads, retain_graph, False, train_mode)
+        variables = [n for n in order if type(n) is VarNode]
     if not variables:
         raise NotInGraphError(f"{_NOT_IN_GRAPH} No variable with attach_grad() was reached "
                               "from the heads.")
@@ -224,6 +229,34 @@ def backward(heads: NDArray | Sequence[NDArray], head_grads: Any = None,
             np.copyto(buf, ct, casting="unsafe")
         else:
             buf += ct
+
+
+def _compiled_backward(heads: list, head_grads: Any, retain_graph: bool) -> Any:
+    """The compiled-loop path of ``backward`` (tracegrad.loops), or None to walk the tape."""
+    from tracegrad import loops
+
+    if loops.config.compile_loops_after <= 0:
+        return None
+    _check_heads(heads)
+    if head_grads is None:
+        head_grads = [None] * len(heads)
+    if len(head_grads) != len(heads):
+        raise HeadGradientError(f"got {len(heads)} heads but {len(head_grads)} head gradients")
+    hg = [_head_grad(h, g, i, False) for i, (h, g) in enumerate(zip(heads, head_grads))]
+    order = topo_order([h._node for h in heads])
+    reached = [n for n in order if type(n) is VarNode]
+    if all(v.grad_req == "null" for v in reached):
+        return None  # the op-by-op path raises the right error
+    result = loops.compiled_backward(heads, hg, order)
+    if result is None:
+        return None
+    variables, grads = result
+    if not retain_graph:
+        for node in order:
+            if type(node) is Node:
+                node.free()
+    by_id = {id(v): g for v, g in zip(variables, grads)}
+    return reached, [by_id.get(id(v)) for v in reached]
 
 
 def grad(heads: NDArray | Sequence[NDArray], variables: NDArray | Sequence[NDArray],

@@ -14,6 +14,8 @@ variable                       default      meaning
 ``TRACEGRAD_TIERS``            blocking     ``on``: run the interpreter while kernels
                                             compile in the background; ``blocking``: wait
                                             for them; ``off``: never compile
+``TRACEGRAD_COMPILE_LOOPS_AFTER`` 3         compile ``backward()`` of a tape whose structure
+                                            was seen this often (0: never)
 =============================  ===========  ==================================================
 
 >>> from tracegrad import config
@@ -47,6 +49,7 @@ class Config:
     num_threads: int = 0
     parallel_min: int = 131072
     tiers: str = "blocking"
+    compile_loops_after: int = 3
 
     @classmethod
     def from_env(cls) -> Config:
@@ -59,6 +62,7 @@ class Config:
             num_threads=int(os.environ.get("TRACEGRAD_NUM_THREADS", "0") or 0),
             parallel_min=int(os.environ.get("TRACEGRAD_PARALLEL_MIN", "131072")),
             tiers=os.environ.get("TRACEGRAD_TIERS", "blocking").strip().lower() or "blocking",
+            compile_loops_after=int(os.environ.get("TRACEGRAD_COMPILE_LOOPS_AFTER", "3") or 0),
         )
 
     def as_dict(self) -> dict:

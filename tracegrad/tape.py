@@ -113,12 +113,15 @@ def topo_order(heads: list) -> list:
 _by_seq = attrgetter("seq")
 
 
-def recorded_graph(heads: list) -> Graph:
+def recorded_graph(heads: list, consts_as_inputs: bool = False,
+                   order: list | None = None) -> Graph:
     """The recorded eager graph of ``heads`` as IR, for printing (``autograd.get_graph``).
 
-    Variables become graph inputs, constants that fed recorded ops become constant inputs.
+    Variables become graph inputs, constants that fed recorded ops become constant inputs
+    (or ordinary inputs after the variables, with ``consts_as_inputs``: a compiled tape gets
+    this iteration's batch, not the first one's).
     """
-    order = topo_order(heads)
+    order = topo_order(heads) if order is None else order
     names: dict[int, Var] = {}
     invars, constvars, consts, eqns = [], [], [], []
     for node in order:
@@ -151,4 +154,62 @@ def recorded_graph(heads: list) -> Graph:
     for h in heads:
         v = names[id(node_of(h))]
         outvars.append(v[h.index] if type(h) is OutputRef else v)
+    if consts_as_inputs:
+        return Graph([], invars + constvars, eqns, outvars, [])
     return Graph(constvars, invars, eqns, outvars, consts)
+
+
+def tape_values(order: list) -> list | None:
+    """The runtime inputs of ``recorded_graph(..., consts_as_inputs=True)`` followed by every
+    node's saved output, in the same order: variables, constants, node outputs.
+
+    A variable's value is the one its consumers saved when they were recorded; if they saved
+    different ones (it was changed between recordings), None: only the op-by-op walk is exact.
+    """
+    saved: dict[int, Any] = {}
+    consts, outs = [], []
+    for node in order:
+        if type(node) is VarNode:
+            continue
+        for p, a in zip(node.parents, node.args):
+            if p is None or type(p) is NoVariable:
+                if not isinstance(a, (bool, int, float)):
+                    consts.append(a)
+            elif type(p) is VarNode:
+                if saved.setdefault(id(p), a) is not a:
+                    return None
+        outs.append(node.out)
+    variables = [saved.get(id(n), n.array._data) for n in order if type(n) is VarNode]
+    return variables + consts + outs
+
+
+def signature(order: list, heads: list) -> tuple | None:
+    """A hashable description of the tape's structure (ops, params, scalars, shapes, dtypes),
+    or None if it contains something a compiled backward cannot replay."""
+    index: dict[int, int] = {}
+    parts: list = []
+    for node in order:
+        if type(node) is VarNode:
+            d = node.array._data
+            parts.append(("var", d.shape, d.dtype.str, node.grad_req))
+        else:
+            if node.prim.multiple_results or node.freed:
+                return None
+            args = []
+            for p, a in zip(node.parents, node.args):
+                if p is not None and type(p) is not NoVariable:
+                    if type(p) is OutputRef:
+                        return None
+                    args.append(index[id(p)])
+                elif isinstance(a, (bool, int, float)):
+                    args.append(("s", type(a).__name__, a))
+                else:
+                    args.append(("c", a.shape, a.dtype.str))
+            try:
+                params = tuple(sorted(node.params.items()))
+                hash(params)
+            except TypeError:
+                return None
+            parts.append((node.prim.name, id(node.prim), params, tuple(args)))
+        index[id(node)] = len(index)
+    return tuple(parts), tuple(index.get(id(node_of(h)), -1) for h in heads)
