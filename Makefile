@@ -46,3 +46,9 @@ bench: bench-deps
 
 clean:
 	rm -rf $(VENV) build *.egg-info
+
+# HTML documentation (Sphinx + MyST Markdown + autodoc); warnings are errors.
+.PHONY: docs
+docs: $(STAMP)
+	$(PY) -m pip install -q -e '.[docs]'
+	$(PY) -m sphinx -W -b html docs docs/_build/html

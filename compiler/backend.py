@@ -20,8 +20,8 @@ from typing import Any, Callable, Sequence
 import numba
 import numpy as np
 
-from compiler import cache, settings
-from compiler.codegen import kernel_source
+from compiler import buffers, cache, settings
+from compiler.codegen import kernel_source, wants_parallel
 from compiler.fusion import Kernel, Plan, fuse
 from compiler.ir import Graph, Literal, Namer, Var
 from compiler.vmath import FASTMATH
@@ -88,7 +88,11 @@ def compile_stats() -> dict[str, int]:
 
 
 def _threads() -> int:
-    return settings.num_threads or numba.get_num_threads()
+    """Threads for parallel kernels: settings.num_threads (capped by numba's pool, whose
+    size NUMBA_NUM_THREADS fixes at start-up), else numba's current count."""
+    if settings.num_threads:
+        numba.set_num_threads(min(settings.num_threads, numba.config.NUMBA_NUM_THREADS))
+    return numba.get_num_threads()
 
 
 def numba_backend(graph: Graph) -> tuple[Callable[[Sequence[Any]], list], str]:
@@ -100,7 +104,7 @@ def build_driver(plan: Plan) -> tuple[Callable[[Sequence[Any]], list], str]:
     """Python source that runs ``plan``; returns (run(args), full source text)."""
     graph = plan.graph
     name = Namer()
-    ns: dict[str, Any] = {"np": np}
+    ns: dict[str, Any] = {"np": np, "empty": buffers.empty}
     lines = ["def run(args):"]
     ins = [name(v) for v in graph.invars]
     lines.append(f"    {', '.join(ins)}{',' if len(ins) == 1 else ''} = args" if ins else
@@ -116,8 +120,7 @@ def build_driver(plan: Plan) -> tuple[Callable[[Sequence[Any]], list], str]:
             src = kernel_source(step)
             sources.append(f"# ---- {step.name} ----\n{src}")
             serial, parallel = kernel_functions(src)
-            total = int(np.prod(step.shape, dtype=np.int64))
-            use_parallel = total >= settings.parallel_min
+            use_parallel = wants_parallel(plan, step)
             fn = f"K{k_i}"
             ns[fn] = parallel if use_parallel else serial
             ensure_compiled(ns[fn], _signature(step))
@@ -126,7 +129,7 @@ def build_driver(plan: Plan) -> tuple[Callable[[Sequence[Any]], list], str]:
                 call.append(f"{name(v)}.reshape(1)" if not v.aval.shape else name(v))
             for v in step.outputs:
                 shape = v.aval.shape if v.aval.shape else (1,)
-                lines.append(f"    {name(v)} = np.empty({shape}, np.{v.aval.dtype.name})")
+                lines.append(f"    {name(v)} = empty({shape}, np.{v.aval.dtype.name})")
                 call.append(name(v))
             call += [str(n) for n in step.shape]
             call.append(str(_threads() * 4 if use_parallel else 1))

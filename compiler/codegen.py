@@ -17,7 +17,8 @@ Layout of a kernel with outer axes (e.g. rows) and inner axes (reduced, e.g. col
     <combine chunk partials, epilogue scalars>
 
 A kernel without outer axes (a full reduction, or rank-1 elementwise work) instead splits its
-first inner axis into chunks, one parallel loop per phase.
+first inner axis into chunks, one parallel loop per phase. Index arithmetic is unsigned
+(``u0 = np.uint64(s0)``), so array accesses need no negative-index checks.
 """
 
 from __future__ import annotations
@@ -187,7 +188,7 @@ class KernelSource:
             if self.split and j == 0:
                 r.emit(f"for i{a} in range(lo, hi):")
             else:
-                r.emit(f"for i{a} in range(s{a}):")
+                r.emit(f"for i{a} in range(u{a}):")
             r.indent += 1
         inner = _Region(r.indent, r.lines, dict(r.known))
         body(inner)
@@ -221,7 +222,11 @@ class KernelSource:
         args = [self.in_names[id(v)] for v in k.inputs] + \
                [self.out_names[id(v)] for v in k.outputs] + \
                [f"s{a}" for a in range(len(k.shape))] + ["nchunks"]
-        body = self.build_split() if self.split else self.build_outer()
+        # Indices are unsigned: numba then omits the negative-index wraparound select on every
+        # array access, which made the fused softplus loop 1.7x slower (measured).
+        prologue = [f"u{a} = np.uint64(s{a})" for a in range(len(k.shape))] + \
+            ["nch = np.uint64(nchunks)"]
+        body = prologue + (self.build_split() if self.split else self.build_outer())
         consts = [f"{name} = np.{dt}(float({val!r}))" for (val, dt), name in self.consts.items()]
         header = [f"# kernel over shape pattern {self.pattern()}, inner axes {self.inner}",
                   "import numpy as np", "from numba import prange",
@@ -237,15 +242,15 @@ class KernelSource:
         return "(" + ", ".join("1" if n == 1 else "n" for n in self.k.shape) + ")"
 
     def chunk_bounds(self, r: _Region, total: str) -> None:
-        r.emit(f"lo = (c * {total}) // nchunks")
-        r.emit(f"hi = ((c + 1) * {total}) // nchunks")
+        r.emit(f"lo = (np.uint64(c) * {total}) // nch")
+        r.emit(f"hi = (np.uint64(c + 1) * {total}) // nch")
 
     def build_outer(self) -> list[str]:
         top = _Region(0)
         cross = [e for e in self.reductions() if self.reduction_kind(e) == "cross"]
         for j, e in enumerate(cross):
             top.emit(f"part{j} = np.empty(nchunks, np.float64)")
-        total = " * ".join(f"s{a}" for a in self.outer)
+        total = " * ".join(f"u{a}" for a in self.outer)
         top.emit(f"n_outer = {total}")
         top.emit("for c in prange(nchunks):")
         r = _Region(2)
@@ -258,8 +263,8 @@ class KernelSource:
         r.indent = 2
         r.emit("rest = o")
         for a in reversed(self.outer):
-            r.emit(f"i{a} = rest % s{a}")
-            r.emit(f"rest //= s{a}")
+            r.emit(f"i{a} = rest % u{a}")
+            r.emit(f"rest //= u{a}")
         body = _Region(2, r.lines)
         for p in range(self.n_phases()):
             self.between(p, body)
@@ -308,10 +313,10 @@ class KernelSource:
             top.emit("for c in prange(nchunks):")
             r = _Region(1, top.lines, dict(top.known))
             if first is not None:
-                self.chunk_bounds(r, f"s{first}")
+                self.chunk_bounds(r, f"u{first}")
             else:
-                r.emit("lo = 0")
-                r.emit("hi = 1")
+                r.emit("lo = np.uint64(0)")
+                r.emit("hi = np.uint64(1)")
             for j, e in enumerate(reds):
                 r.emit(f"acc{p}_{j} = {_INIT[e.prim.name]}")
 
@@ -349,3 +354,13 @@ class KernelSource:
 
 def kernel_source(k: Kernel) -> str:
     return KernelSource(k).build()
+
+
+def wants_parallel(plan: Any, k: Kernel) -> bool:
+    """Whether kernel ``k`` of ``plan`` runs its parallel variant (see settings)."""
+    from compiler import settings
+
+    total = int(np.prod(k.shape, dtype=np.int64))
+    blas = any(getattr(s, "prim", None) is not None and s.prim.kind == "contraction"
+               for s in plan.steps)
+    return total >= max(settings.parallel_min, settings.parallel_min_with_blas if blas else 0)

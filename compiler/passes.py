@@ -13,17 +13,16 @@ a, b >= 1, where both are exact. ``sum(broadcast_to(x))`` back to x's shape beco
 
 from __future__ import annotations
 
-import os
 from typing import Any, Callable
 
 import numpy as np
 
+from compiler import settings
 from compiler.core import ShapedArray
 from compiler.errors import GraphCheckError
 from compiler.interpreter import eval_graph
 from compiler.ir import Atom, Eqn, Graph, Literal, Var
 
-CHECKS = [os.environ.get("TRACEGRAD_ENABLE_CHECKS", "0") == "1"]
 FOLD_MAX_SIZE = 1  # larger constants stay symbolic: fusion computes them for free
 
 
@@ -378,7 +377,7 @@ def optimize(graph: Graph, max_rounds: int = 6) -> Graph:
     for _ in range(max_rounds):
         for p in PASSES:
             graph = p(graph)
-            if CHECKS[0]:
+            if settings.enable_checks:
                 check_graph(graph)
         new_text = str(graph)
         if new_text == text:

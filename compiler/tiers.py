@@ -20,8 +20,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from compiler import cache, settings
-from compiler.codegen import kernel_source
+from compiler import cache
+from compiler.codegen import kernel_source, wants_parallel
 from compiler.fusion import Kernel, Plan, fuse
 from compiler.ir import Graph
 
@@ -30,8 +30,7 @@ def kernel_jobs(plan: Plan) -> list[dict]:
     """One job per kernel the driver will call: its source and the argument types."""
     jobs = []
     for step in plan.kernels:
-        total = int(np.prod(step.shape, dtype=np.int64))
-        variant = "parallel" if total >= settings.parallel_min else "serial"
+        variant = "parallel" if wants_parallel(plan, step) else "serial"
         arrays = [(v.aval.dtype.name, max(len(v.aval.shape), 1))
                   for v in step.inputs + step.outputs]
         jobs.append({"source": kernel_source(step), "variant": variant, "arrays": arrays,

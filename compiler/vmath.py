@@ -153,7 +153,6 @@ def _poly(typingctx, x, coeffs):
     return x(x, coeffs), codegen
 
 
-
 @_intrinsic
 def _copysign(typingctx, mag, sgn):
     """|mag| with the sign bit of sgn, done on integer bits so 'nsz' cannot drop a -0."""
@@ -180,7 +179,8 @@ _ZERO_F32, _HALF_F32, _ONE_F32, _TWO_F32 = _F(0.0), _F(0.5), _F(1.0), _F(2.0)
 _INF_F32, _NAN_F32 = _F(np.inf), _F(np.nan)
 _INF, _NAN = np.inf, np.nan
 
-# ln2 = HI + LO with HI's low mantissa bits zero, so k * HI is exact for every |k| < 2^11.
+# ln2 = HI + LO with HI's low 9 (f32) / 21 (f64) mantissa bits zero, so k * HI is exact for
+# every k we produce (|k| <= 150 / 1080).
 _LN2HI_F32, _LN2LO_F32 = _F(0.693145751953125), _F(1.4286068e-06)
 _LN2HI_F64 = float.fromhex("0x1.62e42fee00000p-1")
 _LN2LO_F64 = float.fromhex("0x1.a39ef35793c76p-33")
@@ -301,16 +301,16 @@ def _exp_core_f64(x):
 
 @_vm
 def _exp_hilo_f32(x):
-    """exp(x) = hi + lo with |lo| <= ulp(hi)/2, for callers that divide by exp (the
-    rounding of a plain exp would otherwise add up to ~1 ulp to their result)."""
+    """exp(x) = (hi + lo) 2^k with |lo| <= ulp(hi)/2, for callers that divide by exp (the
+    rounding of a plain exp would otherwise add up to ~1 ulp to their result). The scaling
+    is left to the caller, which may know that one multiplication by 2^k suffices."""
     kf, r, rl = _reduce_ln2_f32(x)
     t = rl * (_ONE_F32 + r) + r * r * _poly(r, _EXP_F32)
     q = _sadd(r, t)
     q_lo = _sadd(_ssub(r, q), t)  # Fast2Sum: |t| < |r| unless both are tiny
     hi = _sadd(_ONE_F32, q)
     lo = _sadd(_ssub(_ONE_F32, hi), q) + q_lo  # Fast2Sum: |q| < 1
-    k = np.int32(kf)
-    return _ldexp_f32(hi, k), _ldexp_f32(lo, k)
+    return hi, lo, np.int32(kf)
 
 
 @_vm
@@ -318,11 +318,10 @@ def _exp_hilo_f64(x):
     kf, r, rl = _reduce_ln2_f64(x)
     t = rl * (1.0 + r) + r * r * _poly(r, _EXP_F64)
     q = _sadd(r, t)
-    q_lo = _sadd(_ssub(r, q), t)  # Fast2Sum: |t| < |r| unless both are tiny
+    q_lo = _sadd(_ssub(r, q), t)
     hi = _sadd(1.0, q)
     lo = _sadd(_ssub(1.0, hi), q) + q_lo
-    k = np.int32(kf)
-    return _ldexp_f64(hi, k), _ldexp_f64(lo, k)
+    return hi, lo, np.int32(kf)
 
 
 @_vm
@@ -390,7 +389,7 @@ def expm1_f32(x: np.float32) -> np.float32:
     # with their exact rounding errors (Fast2Sum: |t| >= |r| unless t = 0), so the only
     # rounding left is the final add: no cancellation against 1. exp(r + rl) - 1 adds
     # rl * e^r ~ rl * (1 + r).
-    m = _f32_from_bits((127 - (k if k < 64 else 64)) << 23)  # 2^-k
+    m = _f32_from_bits((127 - np.int32(kf if kf < _F(64.0) else _F(64.0))) << 23)  # 2^-k
     t = _ssub(_ONE_F32, m)
     t_err = _ssub(_ssub(_ONE_F32, t), m)
     s = _sadd(t, r)
@@ -407,7 +406,7 @@ def expm1_f64(x: float) -> float:
     xc = xc if xc < _EXP_HI_F64 else _EXP_HI_F64
     kf, r, rl = _reduce_ln2_f64(xc)
     k = np.int32(kf)
-    m = _f64_from_bits((1023 - np.int64(k if k < 512 else 512)) << 52)
+    m = _f64_from_bits((1023 - np.int64(kf if kf < 512.0 else 512.0)) << 52)
     t = _ssub(1.0, m)
     t_err = _ssub(_ssub(1.0, t), m)
     s = _sadd(t, r)
@@ -487,7 +486,9 @@ def tanh_f32(x: np.float32) -> np.float32:
     # |x| >= 0.55: 1 - q, q = 2/(e + 1), e = exp(2|x|) = e_hi + e_lo >= 3. With
     # d + d_err = e + 1 exactly (Fast2Sum), 2/(d + d_err) ~ q - q^2 d_err / 2.
     ac = a if a < _TANH_CLAMP_F32 else _TANH_CLAMP_F32  # also maps NaN to a finite value
-    e_hi, e_lo = _exp_hilo_f32(ac + ac)
+    hi, lo, k = _exp_hilo_f32(ac + ac)
+    scale = _f32_from_bits((k + 127) << 23)  # 1 <= k <= 29: one exact multiplication
+    e_hi, e_lo = hi * scale, lo * scale
     d = _sadd(e_hi, _ONE_F32)
     d_err = _sadd(_ssub(e_hi, d), _ONE_F32) + e_lo
     q = _div(_TWO_F32, d)
@@ -503,7 +504,9 @@ def tanh_f64(x: float) -> float:
     a2 = a * a
     small = a + a * a2 * _poly(a2, _TANH_F64)
     ac = a if a < _TANH_CLAMP_F64 else _TANH_CLAMP_F64
-    e_hi, e_lo = _exp_hilo_f64(ac + ac)
+    hi, lo, k = _exp_hilo_f64(ac + ac)
+    scale = _f64_from_bits((np.int64(k) + 1023) << 52)
+    e_hi, e_lo = hi * scale, lo * scale
     d = _sadd(e_hi, 1.0)
     d_err = _sadd(_ssub(e_hi, d), 1.0) + e_lo
     q = _div(2.0, d)
@@ -521,7 +524,8 @@ def sigmoid_f32(x: np.float32) -> np.float32:
     # 1 - q (x < 0) -- accurate enough for a correction term.
     a = abs(x)
     ac = a if a < -_EXP_LO_F32 else -_EXP_LO_F32  # also maps NaN to a finite value
-    e_hi, e_lo = _exp_hilo_f32(-ac)
+    hi, lo, k = _exp_hilo_f32(-ac)
+    e_hi, e_lo = _ldexp_f32(hi, k), _ldexp_f32(lo, k)
     d = _sadd(_ONE_F32, e_hi)
     d_err = _sadd(_ssub(_ONE_F32, d), e_hi) + e_lo
     pos = x >= _ZERO_F32
@@ -535,7 +539,8 @@ def sigmoid_f32(x: np.float32) -> np.float32:
 def sigmoid_f64(x: float) -> float:
     a = abs(x)
     ac = a if a < -_EXP_LO_F64 else -_EXP_LO_F64
-    e_hi, e_lo = _exp_hilo_f64(-ac)
+    hi, lo, k = _exp_hilo_f64(-ac)
+    e_hi, e_lo = _ldexp_f64(hi, k), _ldexp_f64(lo, k)
     d = _sadd(1.0, e_hi)
     d_err = _sadd(_ssub(1.0, d), e_hi) + e_lo
     pos = x >= 0.0

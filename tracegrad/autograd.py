@@ -361,6 +361,11 @@ class Function:
 
 def _function_primitive(fn: Function, n_out: int) -> Primitive:
     def vjp(g: Any, out: Any, *args: Any) -> list:
+        if is_recording():
+            raise NotImplementedError(
+                f"higher-order gradients through autograd.Function {type(fn).__name__} are "
+                "not supported: its backward() runs outside the recorded graph. Write the "
+                "operation with nd functions instead, or use create_graph=False.")
         gs = list(g) if n_out > 1 else [g]
         wrapped = [x if isinstance(x, NDArray) else _wrap(np.asarray(x)) for x in gs]
         with pause():
@@ -369,9 +374,7 @@ def _function_primitive(fn: Function, n_out: int) -> Primitive:
         if len(res) != len(args):
             raise ValueError(f"{type(fn).__name__}.backward returned {len(res)} gradients for "
                              f"{len(args)} inputs")
-        if not is_recording():  # raw values for the fast engine
-            return [_raw(r) for r in res]
-        return res
+        return [_raw(r) for r in res]
 
     def impl(*args: Any) -> Any:
         raise RuntimeError(f"{type(fn).__name__} is a user Function; it cannot be re-run "

@@ -5,12 +5,13 @@ variable                       default      meaning
 =============================  ===========  ==================================================
 ``TRACEGRAD_STRICT``           0            1: jit raises instead of falling back to eager
 ``TRACEGRAD_DISABLE_JIT``      0            1: jit runs graphs with the interpreter, no numba
-``TRACEGRAD_DEBUG``            0            1: log the traced IR; 2: also the optimised and
-                                            fused IR; 3: also the generated source
+``TRACEGRAD_DEBUG``            0            1: log the traced IR; 2: also the optimised
+                                            IR; 3: also the generated source
 ``TRACEGRAD_ENABLE_CHECKS``    0            1: validate the graph after every compiler pass
 ``TRACEGRAD_CACHE_DIR``        XDG cache    folder of the persistent kernel cache
 ``TRACEGRAD_NUM_THREADS``      all cores    threads for parallel kernels
-``TRACEGRAD_PARALLEL_MIN``     131072       elements below which kernels run serially
+``TRACEGRAD_PARALLEL_MIN``     32768        elements below which kernels run serially
+                                            (graphs with matrix products: 2**21)
 ``TRACEGRAD_TIERS``            blocking     ``on``: run the interpreter while kernels
                                             compile in the background; ``blocking``: wait
                                             for them; ``off``: never compile
@@ -47,7 +48,7 @@ class Config:
     enable_checks: bool = False
     cache_dir: str = ""
     num_threads: int = 0
-    parallel_min: int = 131072
+    parallel_min: int = 32768
     tiers: str = "blocking"
     compile_loops_after: int = 3
 
@@ -60,7 +61,7 @@ class Config:
             enable_checks=_flag("TRACEGRAD_ENABLE_CHECKS"),
             cache_dir=os.environ.get("TRACEGRAD_CACHE_DIR") or _default_cache_dir(),
             num_threads=int(os.environ.get("TRACEGRAD_NUM_THREADS", "0") or 0),
-            parallel_min=int(os.environ.get("TRACEGRAD_PARALLEL_MIN", "131072")),
+            parallel_min=int(os.environ.get("TRACEGRAD_PARALLEL_MIN", "32768")),
             tiers=os.environ.get("TRACEGRAD_TIERS", "blocking").strip().lower() or "blocking",
             compile_loops_after=int(os.environ.get("TRACEGRAD_COMPILE_LOOPS_AFTER", "3") or 0),
         )

@@ -317,7 +317,7 @@ class Jitted:
             _WARNED.add(key)
             warnings.warn(f"tracegrad.jit: {self.__name__} runs eagerly (not compiled) because "
                           f"it needs {entry.fallback}. See {self.__name__}.explain().",
-                          FallbackWarning, stacklevel=3)
+                          FallbackWarning, stacklevel=4)
 
     def _eager(self, args: tuple, leaves: list, layout: list) -> Any:
         if self.mode == "jit":
@@ -380,7 +380,10 @@ def _spec_text(spec: tuple) -> str:
 
 
 def _sig_text(sig: tuple) -> str:
-    return "(" + ", ".join(_spec_text(s) for s in sig[1]) + ")"
+    text = "(" + ", ".join(_spec_text(s) for s in sig[1]) + ")"
+    if sig[2]:
+        text += f" static={sig[2]!r}"
+    return text + (" training" if sig[3] else "")
 
 
 def jit(fun: Callable | None = None, static_argnums: Sequence[int] | int = (),

@@ -280,7 +280,13 @@ class NDArray:
     def item(self) -> Any:
         return self.asscalar().item()
 
+    def _traced_conversion(self, what: str) -> None:
+        if type(self._data) is Tracer:
+            raise ConcretizationError(f"{what} needs the value of a traced array at "
+                                      f"{_user_line()}", source=_user_line(), reason=what)
+
     def __bool__(self) -> bool:
+        self._traced_conversion("bool() (an `if` or `while` on an array)")
         if self.size == 0:
             return False
         if self.size > 1:
@@ -289,12 +295,15 @@ class NDArray:
         return bool(self.asscalar())
 
     def __float__(self) -> float:
+        self._traced_conversion("float()")
         return float(self.asscalar())
 
     def __int__(self) -> int:
+        self._traced_conversion("int()")
         return int(self.asscalar())
 
     def __index__(self) -> int:
+        self._traced_conversion("use as an index")
         return int(self.asscalar())
 
     def __len__(self) -> int:
@@ -370,6 +379,9 @@ class NDArray:
         """
         from tracegrad.autograd import mark_variables
 
+        if type(self._data) is Tracer:
+            raise TypeError("attach_grad() inside a jit-traced function is not supported; "
+                            "differentiate the function with tracegrad.grad instead")
         mark_variables([self], [_wrap(np.zeros_like(self._data))], grad_reqs=grad_req)
 
     def backward(self, out_grad: Any = None, retain_graph: bool = False,
