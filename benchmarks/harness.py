@@ -79,10 +79,12 @@ def write_report(name: str, rows: list[dict], meta: dict, out_dir: str) -> str:
     os.makedirs(out_dir, exist_ok=True)
     with open(os.path.join(out_dir, f"{name}.json"), "w") as f:
         json.dump({"machine": machine(), "meta": meta, "rows": rows}, f, indent=2)
-    cols = list(rows[0]) if rows else []
+    cols: list[str] = []
+    for r in rows:  # the union of the rows' keys, in first-seen order
+        cols += [c for c in r if c not in cols]
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     for r in rows:
-        lines.append("| " + " | ".join(_fmt(r[c]) for c in cols) + " |")
+        lines.append("| " + " | ".join(_fmt(r.get(c, "")) for c in cols) + " |")
     text = "\n".join(lines) + "\n"
     with open(os.path.join(out_dir, f"{name}.md"), "w") as f:
         f.write(text)

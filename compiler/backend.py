@@ -21,7 +21,7 @@ import numba
 import numpy as np
 
 from compiler import buffers, cache, settings
-from compiler.codegen import kernel_source, wants_parallel
+from compiler.codegen import kernel_arguments, kernel_source, wants_parallel
 from compiler.fusion import Kernel, Plan, fuse
 from compiler.ir import Graph, Literal, Namer, Var
 from compiler.vmath import FASTMATH
@@ -69,12 +69,14 @@ def ensure_compiled(dispatcher: Any, signature: tuple) -> None:
     COMPILE_LOG.append((name, variant, time.perf_counter() - t0, from_disk))
 
 
-def _signature(k: Kernel) -> tuple:
-    def arr(v: Var) -> Any:
-        return numba.types.Array(numba.from_dtype(v.aval.dtype), max(len(v.aval.shape), 1), "C")
+def signature(arrays: list[tuple[str, int]], n_ints: int, floats: list[str]) -> tuple:
+    """numba argument types: C-ordered arrays (dtype, ndim), int64 sizes, float constants."""
+    return tuple([numba.types.Array(numba.from_dtype(np.dtype(dt)), nd, "C")
+                  for dt, nd in arrays] + [numba.types.int64] * n_ints +
+                 [numba.from_dtype(np.dtype(dt)) for dt in floats])
 
-    return tuple([arr(v) for v in k.inputs] + [arr(v) for v in k.outputs] +
-                 [numba.types.int64] * (len(k.shape) + 1))
+
+
 
 
 def compile_stats() -> dict[str, int]:
@@ -117,13 +119,13 @@ def build_driver(plan: Plan) -> tuple[Callable[[Sequence[Any]], list], str]:
     sources = []
     for k_i, step in enumerate(plan.steps):
         if isinstance(step, Kernel):
-            src = kernel_source(step)
+            src, consts = kernel_source(step)
             sources.append(f"# ---- {step.name} ----\n{src}")
             serial, parallel = kernel_functions(src)
             use_parallel = wants_parallel(plan, step)
             fn = f"K{k_i}"
             ns[fn] = parallel if use_parallel else serial
-            ensure_compiled(ns[fn], _signature(step))
+            ensure_compiled(ns[fn], signature(*kernel_arguments(step, consts)))
             call = []
             for v in step.inputs:
                 call.append(f"{name(v)}.reshape(1)" if not v.aval.shape else name(v))
@@ -133,6 +135,10 @@ def build_driver(plan: Plan) -> tuple[Callable[[Sequence[Any]], list], str]:
                 call.append(name(v))
             call += [str(n) for n in step.shape]
             call.append(str(_threads() * 4 if use_parallel else 1))
+            for j, (val, dt) in enumerate(consts):
+                ns[f"{fn}_C{j}"] = np.dtype(dt).type(val)
+                call.append(f"{fn}_C{j}")
+                lines.append(f"    # {fn}_C{j} = {val!r} ({dt})")
             lines.append(f"    {fn}({', '.join(call)})  # {step.name}")
             for v in step.outputs:
                 if not v.aval.shape:

@@ -217,20 +217,25 @@ class KernelSource:
             if not self.is_inner(v) and not self.k.is_global.get(id(v)) and self.phase(v) == p:
                 self.store(v, r)
 
+    def const_values(self) -> list[tuple[float, str]]:
+        """(value, dtype name) of each constant argument ``C0, C1, ...``, in order."""
+        return [(float(val), dt) for (val, dt) in self.consts]
+
     def build(self) -> str:
         k = self.k
-        args = [self.in_names[id(v)] for v in k.inputs] + \
-               [self.out_names[id(v)] for v in k.outputs] + \
-               [f"s{a}" for a in range(len(k.shape))] + ["nchunks"]
         # Indices are unsigned: numba then omits the negative-index wraparound select on every
         # array access, which made the fused softplus loop 1.7x slower (measured).
         prologue = [f"u{a} = np.uint64(s{a})" for a in range(len(k.shape))] + \
             ["nch = np.uint64(nchunks)"]
         body = prologue + (self.build_split() if self.split else self.build_outer())
-        consts = [f"{name} = np.{dt}(float({val!r}))" for (val, dt), name in self.consts.items()]
+        # Constants are arguments, not part of the source: a value that depends on a size
+        # (1/batch in a mean) must not make a new kernel for a new batch size.
+        args = [self.in_names[id(v)] for v in k.inputs] + \
+               [self.out_names[id(v)] for v in k.outputs] + \
+               [f"s{a}" for a in range(len(k.shape))] + ["nchunks"] + list(self.consts.values())
         header = [f"# kernel over shape pattern {self.pattern()}, inner axes {self.inner}",
                   "import numpy as np", "from numba import prange",
-                  "from compiler.kernel_rt import *  # noqa: F403", ""] + consts + [""]
+                  "from compiler.kernel_rt import *  # noqa: F403", ""]
         out = list(header)
         for variant in ("serial", "parallel"):
             out.append(f"def kernel_{variant}({', '.join(args)}):")
@@ -352,8 +357,16 @@ class KernelSource:
                 self.store(v, r)
 
 
-def kernel_source(k: Kernel) -> str:
-    return KernelSource(k).build()
+def kernel_source(k: Kernel) -> tuple[str, list[tuple[float, str]]]:
+    """The kernel's source and the (value, dtype) of its constant arguments."""
+    ks = KernelSource(k)
+    return ks.build(), ks.const_values()
+
+
+def kernel_arguments(k: Kernel, consts: list[tuple[float, str]]) -> tuple:
+    """(array (dtype, ndim) pairs, number of int arguments, constant dtypes) of a kernel."""
+    arrays = [(v.aval.dtype.name, max(len(v.aval.shape), 1)) for v in k.inputs + k.outputs]
+    return arrays, len(k.shape) + 1, [dt for _, dt in consts]
 
 
 def wants_parallel(plan: Any, k: Kernel) -> bool:

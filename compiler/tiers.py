@@ -18,10 +18,8 @@ import subprocess
 import sys
 from typing import Any, Sequence
 
-import numpy as np
-
 from compiler import cache
-from compiler.codegen import kernel_source, wants_parallel
+from compiler.codegen import kernel_arguments, kernel_source, wants_parallel
 from compiler.fusion import Kernel, Plan, fuse
 from compiler.ir import Graph
 
@@ -31,10 +29,9 @@ def kernel_jobs(plan: Plan) -> list[dict]:
     jobs = []
     for step in plan.kernels:
         variant = "parallel" if wants_parallel(plan, step) else "serial"
-        arrays = [(v.aval.dtype.name, max(len(v.aval.shape), 1))
-                  for v in step.inputs + step.outputs]
-        jobs.append({"source": kernel_source(step), "variant": variant, "arrays": arrays,
-                     "ints": len(step.shape) + 1})
+        source, consts = kernel_source(step)
+        jobs.append({"source": source, "variant": variant,
+                     "arguments": kernel_arguments(step, consts)})
     return jobs
 
 
@@ -48,16 +45,12 @@ def _warm(jobs: list[dict]) -> bool:
 
 def compile_jobs(jobs: list[dict]) -> None:
     """Compile (or load) every job's kernel; run in the child process."""
-    import numba
-
-    from compiler.backend import ensure_compiled, kernel_functions
+    from compiler.backend import ensure_compiled, kernel_functions, signature
 
     for job in jobs:
         serial, parallel = kernel_functions(job["source"])
         fn = parallel if job["variant"] == "parallel" else serial
-        sig = tuple([numba.types.Array(numba.from_dtype(np.dtype(dt)), nd, "C")
-                     for dt, nd in job["arrays"]] + [numba.types.int64] * job["ints"])
-        ensure_compiled(fn, sig)
+        ensure_compiled(fn, signature(*job["arguments"]))
 
 
 class Tiered:

@@ -10,6 +10,7 @@ import pytest
 
 import tracegrad
 from compiler import settings
+from compiler.codegen import kernel_source
 from compiler.core import REGISTRY, is_array
 from compiler.fusion import fuse
 from tests import functions as F
@@ -142,10 +143,11 @@ needs_numba = pytest.mark.skipif(settings.disable_jit, reason="TRACEGRAD_DISABLE
 def test_generated_kernel_vectorises(tmp_path):
     w, x = nd.ones(1000), nd.ones(1000)
     low = tracegrad.value_and_grad(F.softplus_loss, argnums=1).lower(w, x)
-    src = low.source.split("# ---- kernel0 ----\n")[1]
+    (kernel,) = fuse(low.fused_ir).kernels
+    src, consts = kernel_source(kernel)
     k = _fresh_dispatcher(src, "softplus", tmp_path)
     y0, y1 = np.empty(1, np.float32), np.empty(1000, np.float32)
-    k(w.asnumpy(), x.asnumpy(), y0, y1, 1000, 1)
+    k(w.asnumpy(), x.asnumpy(), y0, y1, 1000, 1, *[np.float32(v) for v, _ in consts])
     llvm = "\n".join(k.inspect_llvm().values())
     assert re.search(r"<(8|16) x float>", llvm), "the fused loop did not vectorise"
     assert "@llvm.exp" not in llvm and "expf" not in llvm  # no scalar libm calls
@@ -206,6 +208,16 @@ def test_a_new_size_reuses_the_compiled_kernels():
     f(nd.ones(301), nd.ones(301))
     assert tracegrad.cache_info()["compiles"] == before
     assert len(f.cache) == 2  # re-traced (cheap), not recompiled
+
+
+def test_a_new_batch_size_of_the_mlp_compiles_nothing():
+    # the mean's 1/batch is a constant argument of the kernel, not part of its source
+    f = tracegrad.value_and_grad(F.mlp_loss)
+    f(*F.mlp_data(batch=16, n_in=20, n_hidden=12, n_out=10, dtype="float32"))
+    before = tracegrad.cache_info()
+    f(*F.mlp_data(batch=24, n_in=20, n_hidden=12, n_out=10, dtype="float32"))
+    after = tracegrad.cache_info()
+    assert (after["compiles"], after["disk_hits"]) == (before["compiles"], before["disk_hits"])
 
 
 def test_blas_layout_choice_gives_the_same_product():
