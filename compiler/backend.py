@@ -131,12 +131,14 @@ def build_driver(plan: Plan) -> tuple[Callable[[Sequence[Any]], list], str]:
                 call.append(f"{name(v)}.reshape(1)" if not v.aval.shape else name(v))
             for v in step.outputs:
                 shape = v.aval.shape if v.aval.shape else (1,)
-                lines.append(f"    {name(v)} = empty({shape}, np.{v.aval.dtype.name})")
+                pooled = v.aval.size * v.aval.dtype.itemsize >= buffers.MIN_BYTES
+                alloc = "empty" if pooled else "np.empty"  # malloc is fastest for small ones
+                lines.append(f"    {name(v)} = {alloc}({shape}, np.{v.aval.dtype.name})")
                 call.append(name(v))
             call += [str(n) for n in step.shape]
             call.append(str(_threads() * 4 if use_parallel else 1))
             for j, (val, dt) in enumerate(consts):
-                ns[f"{fn}_C{j}"] = np.dtype(dt).type(val)
+                ns[f"{fn}_C{j}"] = float(val)
                 call.append(f"{fn}_C{j}")
                 lines.append(f"    # {fn}_C{j} = {val!r} ({dt})")
             lines.append(f"    {fn}({', '.join(call)})  # {step.name}")

@@ -235,23 +235,21 @@ class Jitted:
     # -- calling ---------------------------------------------------------------------------
     def __call__(self, *args: Any) -> Any:
         if self._fast:
-            try:
-                key = tuple([(a._data.shape, a._data.dtype, type(a._data)) for a in args])
-            except AttributeError:  # not all NDArrays: the general path
-                key = None
-            hit = self._fast.get(key) if key is not None else None
+            found = _fast_key(args)
+            hit = self._fast.get(found[0]) if found is not None else None
             if hit is not None:
+                leaves = found[1]
                 recording, training = FLAGS.get()
                 if hit[0] == training and not (recording and any(
-                        a._node is not None for a in args)):
+                        a._node is not None for a in leaves)):
                     self.fast_hits += 1
-                    return hit[3](hit[2]([a._data for a in args]))
+                    return hit[3](hit[2]([a._data for a in leaves]))
         return self._call(args)
 
     def _remember_fast(self, args: tuple, entry: Entry, exe: Any, layout: list) -> None:
         exe = getattr(exe, "fast", exe)  # a tiered executable: only once it has switched
-        if exe is None or self.static_argnums or not all(type(a) is NDArray for a in args) \
-                or any(spec[2] != "*" for spec in layout):
+        found = _fast_key(args)
+        if exe is None or self.static_argnums or found is None:
             return
         if self.mode == "jit" and entry.out_tree == "*":
             def finish(outs: list) -> Any:
@@ -259,8 +257,7 @@ class Jitted:
         else:
             def finish(outs: list) -> Any:
                 return self._structure([_wrap(o) for o in outs], entry, layout)
-        key = tuple([(a._data.shape, a._data.dtype, type(a._data)) for a in args])
-        self._fast[key] = (entry.signature[3], entry, exe, finish)
+        self._fast[found[0]] = (entry.signature[3], entry, exe, finish)
 
     def _call(self, args: tuple) -> Any:
         entry, leaves, layout = self._entry(args)
@@ -371,6 +368,29 @@ class Jitted:
                              "avoid Python control flow on array values (use nd.where, "
                              "fixed loop counts, static arguments).")
         return "\n".join(lines)
+
+
+def _fast_key(args: tuple) -> tuple[tuple, list] | None:
+    """(key, NDArray leaves) when the arguments are NDArrays or flat lists/tuples of them:
+    the common case gets a cache key without the general signature machinery."""
+    key: list = []
+    leaves: list = []
+    for a in args:
+        if type(a) is NDArray:
+            d = a._data
+            key.append((d.shape, d.dtype, type(d)))
+            leaves.append(a)
+        elif type(a) is list or type(a) is tuple:
+            key.append((type(a), len(a)))
+            for b in a:
+                if type(b) is not NDArray:
+                    return None
+                d = b._data
+                key.append((d.shape, d.dtype, type(d)))
+                leaves.append(b)
+        else:
+            return None
+    return tuple(key), leaves
 
 
 def _spec_text(spec: tuple) -> str:
