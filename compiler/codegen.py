@@ -230,7 +230,12 @@ class KernelSource:
         # array access, which made the fused softplus loop 1.7x slower (measured).
         prologue = [f"u{a} = np.uint64(s{a})" for a in range(len(k.shape))] + \
             ["nch = np.uint64(nchunks)"]
-        body = self.build_split() if self.split else self.build_outer()
+        if self.split:
+            body = self.build_split()
+        elif self.columns_ok():
+            body = self.build_columns()
+        else:
+            body = self.build_outer()
         # constants arrive as Python floats (cheap for numba to type) and are cast here
         prologue += [f"{name} = np.{dt}({name.lower()})" for (_, dt), name in self.consts.items()]
         body = prologue + body
@@ -310,6 +315,52 @@ class KernelSource:
             end.emit("    " + _accumulate(e.prim.name, f"g{j}", f"part{j}[c]"))
             self.finalize(e, f"g{j}", end)
         self.epilogue(end)
+        return top.lines
+
+    def columns_ok(self) -> bool:
+        """A reduction over leading axes (e.g. a bias gradient, summed over the batch): the
+        outer loop would walk columns with a stride. If the kernel has one pass and one outer
+        axis, the last, the loops can run row by row with a vector of accumulators."""
+        r = len(self.k.shape)
+        if self.outer != [r - 1] or self.inner != list(range(len(self.inner))):
+            return False
+        if any(self.reduction_kind(e) == "cross" for e in self.reductions()):
+            return False
+        reds, stores = self.pass_work(0)
+        later = [self.pass_work(p) for p in range(1, self.n_phases())]
+        inner_outputs = [v for v in self.k.outputs if self.is_inner(v)]
+        return bool(reds) and len(stores) == len(inner_outputs) and \
+            not any(w[0] or w[1] for w in later)
+
+    def build_columns(self) -> list[str]:
+        last = self.outer[0]
+        reds, stores = self.pass_work(0)
+        top = _Region(0)
+        for j, _ in enumerate(reds):
+            top.emit(f"accs{j} = np.empty(u{last}, np.float64)")
+        top.emit("for c in prange(nchunks):")
+        r = _Region(1, top.lines)
+        self.chunk_bounds(r, f"u{last}")
+        r.emit(f"for i{last} in range(lo, hi):")
+        for j, e in enumerate(reds):
+            r.emit(f"    accs{j}[i{last}] = {_INIT[e.prim.name]}")
+        for a in self.inner:
+            r.emit(f"for i{a} in range(u{a}):")
+            r.indent += 1
+        r.emit(f"for i{last} in range(lo, hi):")
+        body = _Region(r.indent + 1, r.lines, dict(r.known))
+        self.between(0, body)
+        for j, e in enumerate(reds):
+            body.emit(_accumulate(e.prim.name, f"accs{j}[i{last}]", self.value(e.invars[0], body)))
+        for v in stores:
+            self.store(v, body)
+        r.indent = 1
+        r.emit(f"for i{last} in range(lo, hi):")
+        end = _Region(2, r.lines, dict(r.known))
+        for j, e in enumerate(reds):
+            self.finalize(e, f"accs{j}[i{last}]", end)
+        for p in range(1, self.n_phases() + 1):
+            self.between(p, end)
         return top.lines
 
     def build_split(self) -> list[str]:
