@@ -43,6 +43,8 @@ $(MXNET_VENV)/.installed:
 bench: bench-deps
 	$(PY) benchmarks/bench_eager.py
 	$(PY) benchmarks/bench_fusion.py
+	$(PY) benchmarks/bench_latency.py
+	$(PY) benchmarks/report.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

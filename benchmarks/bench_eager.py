@@ -15,6 +15,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from harness import interleaved, mxnet_times, optional, write_report  # noqa: E402
 
+import tracegrad  # noqa: E402
 from tracegrad import autograd, nd  # noqa: E402
 
 N_OPS = 200  # per chain: y = tanh(y * w + x) repeated, then a sum
@@ -72,7 +73,18 @@ def main() -> None:
     x, w = nd.array(xa), nd.array(wa)
     x.attach_grad()
     w.attach_grad()
-    systems = {"tracegrad eager": tracegrad_step(x, w), "numpy forward only": numpy_forward(xa, wa)}
+    compiled_loop = tracegrad_step(x, w)
+
+    def op_by_op() -> None:  # the same chain with compiled eager loops turned off
+        tracegrad.config.compile_loops_after = 0
+        try:
+            compiled_loop()
+        finally:
+            tracegrad.config.compile_loops_after = 3
+
+    systems = {"tracegrad eager (compiled loop backward)": compiled_loop,
+               "tracegrad eager (op-by-op backward)": op_by_op,
+               "numpy forward only": numpy_forward(xa, wa)}
     torch = optional("torch")
     if torch is not None:
         torch.set_num_threads(1)
@@ -86,7 +98,7 @@ def main() -> None:
     times = interleaved(systems, rounds=args.rounds)
     if mx:
         times["mxnet 1.9.1 (subprocess)"] = mx["eager chain"]
-    base = times.get("pytorch eager", times["tracegrad eager"])
+    base = times.get("pytorch eager", times["tracegrad eager (op-by-op backward)"])
     rows = [{"system": k, "us per op (fwd+bwd)": v / n_ops * 1e6,
              "ratio to pytorch": v / base} for k, v in times.items()]
     print(write_report("eager_overhead", rows, {"ops_per_chain": n_ops, "array": "float32[4]"},

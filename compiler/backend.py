@@ -105,7 +105,11 @@ def numba_backend(graph: Graph) -> tuple[Callable[[Sequence[Any]], list], str]:
 def build_driver(plan: Plan) -> tuple[Callable[[Sequence[Any]], list], str]:
     """Python source that runs ``plan``; returns (run(args), full source text)."""
     graph = plan.graph
-    name = Namer()
+    namer = Namer()
+
+    def name(v: Any) -> str:  # "v_" + the IR name: never a Python keyword such as "as"
+        return "v_" + namer(v)
+
     ns: dict[str, Any] = {"np": np, "empty": buffers.empty}
     lines = ["def run(args):"]
     ins = [name(v) for v in graph.invars]
