@@ -48,7 +48,7 @@ def vjp_graph(graph: Graph, wrt: Sequence[int], seed: str = "ones",
             env[id(v)] = t
         for e in graph.eqns:  # forward: re-emitted, or given
             if forward_as_inputs:
-                out = [builder.new_input(v.aval) for v in e.outvars]
+                out: Any = [builder.new_input(v.aval) for v in e.outvars]
                 out = out if e.prim.multiple_results else out[0]
             else:
                 out = bind(e.prim, tuple(read(env, a) for a in e.invars), e.params)

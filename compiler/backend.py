@@ -36,7 +36,7 @@ def kernel_functions(source: str) -> tuple[Any, Any]:
     key = name
     if key not in _KERNELS:
         module, on_disk = cache.load_module(name, source)
-        opts = dict(settings.NJIT_OPTIONS, fastmath=FASTMATH, cache=on_disk)
+        opts: dict[str, Any] = dict(settings.NJIT_OPTIONS, fastmath=FASTMATH, cache=on_disk)
         serial = numba.njit(**opts)(module.kernel_serial)
         parallel = numba.njit(parallel=True, **opts)(module.kernel_parallel)
         _KERNELS[key] = (serial, parallel)
@@ -93,7 +93,8 @@ def _threads() -> int:
     """Threads for parallel kernels: settings.num_threads (capped by numba's pool, whose
     size NUMBA_NUM_THREADS fixes at start-up), else numba's current count."""
     if settings.num_threads:
-        numba.set_num_threads(min(settings.num_threads, numba.config.NUMBA_NUM_THREADS))
+        pool = numba.config.NUMBA_NUM_THREADS  # type: ignore[attr-defined]  # set at import
+        numba.set_num_threads(min(settings.num_threads, pool))
     return numba.get_num_threads()
 
 
@@ -121,6 +122,7 @@ def build_driver(plan: Plan) -> tuple[Callable[[Sequence[Any]], list], str]:
         if not v.aval.shape:
             lines.append(f"    {name(v)} = np.asarray({name(v)}, np.{v.aval.dtype.name})")
     sources = []
+    log_start = len(COMPILE_LOG)
     for k_i, step in enumerate(plan.steps):
         if isinstance(step, Kernel):
             src, consts = kernel_source(step)
@@ -180,6 +182,7 @@ def build_driver(plan: Plan) -> tuple[Callable[[Sequence[Any]], list], str]:
     driver = "\n".join(lines)
     exec(compile(driver, "<tracegrad driver>", "exec"), ns)  # plain Python, no numba
     run = ns["run"]
+    run.compile_log = COMPILE_LOG[log_start:]  # what building this driver compiled or loaded
     text = "# driver (plain Python; shapes fixed per signature)\n" + driver + "\n\n" + \
         "\n\n".join(sources)
     return run, text

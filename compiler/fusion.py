@@ -149,7 +149,7 @@ def _right_aligned(shape: tuple, S: tuple) -> AxisMap | None:
     off = len(S) - len(shape)
     if off < 0:
         return None
-    out = []
+    out: list[int | None] = []
     for d, n in enumerate(shape):
         if n == 1:
             out.append(None)
@@ -302,8 +302,8 @@ def fuse(graph: Graph) -> Plan:
     def cone(v: Any, limit: int = MAX_RECOMPUTE) -> list[Eqn] | None:
         """Elementwise equations of another kernel that compute ``v``, if few enough."""
         e, owner = producer.get(id(v), (None, None)) if isinstance(v, Var) else (None, None)
-        if owner is None or not (e.prim.kind == "elementwise"
-                                 or e.prim.name in ("broadcast_to", "reshape")):
+        if owner is None or e is None or not (e.prim.kind == "elementwise"
+                                              or e.prim.name in ("broadcast_to", "reshape")):
             return None
         out = [e]
         for a in e.invars:
@@ -381,7 +381,7 @@ def _schedule(steps: list) -> list:
     waits = [{made_by[id(a)] for a in ins_outs(s)[0] if id(a) in made_by} - {i}
              for i, s in enumerate(steps)]
     done: set[int] = set()
-    out = []
+    out: list[Any] = []
     while len(out) < len(steps):
         i = next(i for i in range(len(steps)) if i not in done and waits[i] <= done)
         done.add(i)

@@ -13,7 +13,7 @@ a, b >= 1, where both are exact. ``sum(broadcast_to(x))`` back to x's shape beco
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, TypeGuard
 
 import numpy as np
 
@@ -351,7 +351,7 @@ def _matmul_by_scalar(e: Eqn, scalar_const: Callable) -> None:
             return
 
 
-def _exact_scale(a: Atom) -> bool:
+def _exact_scale(a: Atom) -> TypeGuard[Literal]:
     """A literal power of two >= 1: scaling by two of them in a row is exact, so it can be
     merged into one multiplication without changing any result."""
     if not isinstance(a, Literal) or not np.isfinite(a.value) or abs(a.value) < 1:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
+from types import FrameType
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -30,7 +31,7 @@ def add_internal_dir(path: str) -> None:
 
 def user_source(skip_contextlib: bool = True) -> str:
     """``file:line`` of the innermost frame outside tracegrad and the compiler."""
-    frame = sys._getframe(1)
+    frame: FrameType | None = sys._getframe(1)
     while frame is not None:
         fname = frame.f_code.co_filename
         if not fname.startswith(_PACKAGE_DIRS) and not (

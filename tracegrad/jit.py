@@ -243,6 +243,7 @@ class Jitted:
                 if hit[0] == training and not (recording and any(
                         a._node is not None for a in leaves)):
                     self.fast_hits += 1
+                    hit[1].calls += 1
                     return hit[3](hit[2]([a._data for a in leaves]))
         return self._call(args)
 
@@ -363,6 +364,13 @@ class Jitted:
             tiers = ", ".join(f"{n} {t}" for t, n in sorted(e.tiers.items())) or "no calls"
             lines.append(f"  #{k}: {e.calls} call(s) ({tiers}); trace "
                          f"{e.trace_seconds * 1e3:.1f} ms")
+            exe = e.optimized.cache.get("exe") if e.optimized is not None else None
+            log = getattr(getattr(exe, "fast", exe), "compile_log", None)
+            if log is not None:
+                built = [x for x in log if not x[3]]
+                lines.append(f"      numba: {len(built)} kernel(s) compiled in "
+                             f"{sum(x[2] for x in built):.2f} s, {len(log) - len(built)} "
+                             "loaded from the disk cache, the rest reused from memory")
             if e.fallback:
                 lines.append(f"      FALLBACK to eager: needs {e.fallback}. To compile it, "
                              "avoid Python control flow on array values (use nd.where, "

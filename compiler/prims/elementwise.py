@@ -55,9 +55,9 @@ expm1 = _unary("expm1", np.expm1, lambda g, out, x: [g * (out + 1.0)], "expm1({0
 sqrt = _unary("sqrt", np.sqrt, lambda g, out, x: [g * 0.5 / out], "sqrt({0})", positive)
 tanh = _unary("tanh", np.tanh, lambda g, out, x: [g * (1.0 - out * out)], "tanh({0})")
 sin = _unary("sin", np.sin, lambda g, out, x: [g * cos(x)], "sin({0})")
-cos = _unary("cos", np.cos, lambda g, out, x: [-(g * sin(x))], "cos({0})")
+cos: Primitive = _unary("cos", np.cos, lambda g, out, x: [-(g * sin(x))], "cos({0})")
 abs = _unary("abs", np.abs, lambda g, out, x: [g * sign(x)], "abs({0})", away_from_ties)
-sign = _unary("sign", np.sign, _zero, "sign({0})", away_from_ties)
+sign: Primitive = _unary("sign", np.sign, _zero, "sign({0})", away_from_ties)
 floor = _unary("floor", np.floor, _zero, "floor({0})", away_from_ties)
 ceil = _unary("ceil", np.ceil, _zero, "ceil({0})", away_from_ties)
 def _round_impl(x: np.ndarray) -> np.ndarray:
@@ -105,7 +105,7 @@ def _cast_abstract(x: Any, *, dtype: str) -> ShapedArray:
     return ShapedArray(tuple(x.shape), np.dtype(dtype))
 
 
-cast = register(Primitive(
+cast: Primitive = register(Primitive(
     "cast", "elementwise", _cast_impl, _cast_abstract,
     lambda g, out, x, *, dtype: [cast(g, dtype=np.dtype(x.dtype).name)],
     scalar="{dtype}({0})",
@@ -190,7 +190,7 @@ def _where_abstract(c: Any, x: Any, y: Any) -> ShapedArray:
     return ShapedArray(np.broadcast_shapes(*shapes), result_dtype(x, y))
 
 
-where = register(Primitive(
+where: Primitive = register(Primitive(
     "where", "elementwise", _where_impl, _where_abstract,
     lambda g, out, c, x, y: [None, where(c, g, 0.0), where(c, 0.0, g)],
     scalar="({1} if {0} != {zero} else {2})", nondiff_argnums=(0,),

@@ -22,7 +22,7 @@ def _reshape_abstract(x: Any, *, shape: tuple[int, ...]) -> ShapedArray:
     return ShapedArray(tuple(shape), np.dtype(x.dtype))
 
 
-reshape = register(Primitive(
+reshape: Primitive = register(Primitive(
     "reshape", "movement", lambda x, *, shape: np.reshape(x, shape), _reshape_abstract,
     lambda g, out, x, *, shape: [reshape(g, shape=tuple(x.shape))],
     samples=lambda: [((rand(3, 4),), {"shape": (2, 6)}), ((rand(3, 1),), {"shape": (3,)})],
@@ -35,7 +35,7 @@ def _transpose_abstract(x: Any, *, axes: tuple[int, ...]) -> ShapedArray:
     return ShapedArray(tuple(x.shape[a] for a in axes), np.dtype(x.dtype))
 
 
-transpose = register(Primitive(
+transpose: Primitive = register(Primitive(
     "transpose", "movement", lambda x, *, axes: np.transpose(x, axes), _transpose_abstract,
     lambda g, out, x, *, axes: [transpose(g, axes=tuple(np.argsort(axes).tolist()))],
     samples=lambda: [((rand(2, 3, 4),), {"axes": (2, 0, 1)})],
@@ -84,7 +84,7 @@ def _unslice_impl(g: np.ndarray, *, index: Index, shape: tuple[int, ...]) -> np.
     return out
 
 
-unslice = register(Primitive(
+unslice: Primitive = register(Primitive(
     "unslice", "other", _unslice_impl,
     lambda g, *, index, shape: ShapedArray(tuple(shape), np.dtype(g.dtype)),
     lambda ct, out, g, *, index, shape: [slice_p(ct, index=index)],
@@ -151,7 +151,7 @@ def _take_adjoint_impl(g: np.ndarray, idx: np.ndarray, *, axis: int,
     return out
 
 
-take_adjoint = register(Primitive(
+take_adjoint: Primitive = register(Primitive(
     "take_adjoint", "other", _take_adjoint_impl,
     lambda g, idx, *, axis, shape: ShapedArray(tuple(shape), np.dtype(g.dtype)),
     lambda ct, out, g, idx, *, axis, shape: [take(ct, idx, axis=axis), None],
