@@ -204,6 +204,15 @@ class KernelSource:
         stores = [v for v in self.k.outputs if self.is_inner(v) and self.phase(v) == p]
         return reds, stores
 
+    def pass_body(self, p: int, reds: list[Eqn], stores: list[Var]) -> Any:
+        """The loop body of pass ``p``: accumulate its reductions, store its outputs."""
+        def body(ir: _Region) -> None:
+            for j, e in enumerate(reds):
+                ir.emit(_accumulate(e.prim.name, f"acc{p}_{j}", self.value(e.invars[0], ir)))
+            for v in stores:
+                self.store(v, ir)
+        return body
+
     def store(self, v: Var, r: _Region) -> None:
         name = self.value(v, r)
         r.emit(f"{self.out_names[id(v)]}[{self.index(v)}] = {name}")
@@ -291,14 +300,7 @@ class KernelSource:
             for j, e in enumerate(reds):
                 body.emit(f"acc{p}_{j} = {_INIT[e.prim.name]}")
 
-            def inner_body(ir: _Region, reds: list = reds, stores: list = stores,
-                           p: int = p) -> None:
-                for j, e in enumerate(reds):
-                    ir.emit(_accumulate(e.prim.name, f"acc{p}_{j}",
-                                        self.value(e.invars[0], ir)))
-                for v in stores:
-                    self.store(v, ir)
-
+            inner_body = self.pass_body(p, reds, stores)
             self.loops(body, inner_body)
             for j, e in enumerate(reds):
                 self.finalize(e, f"acc{p}_{j}", body)
@@ -383,14 +385,7 @@ class KernelSource:
             for j, e in enumerate(reds):
                 r.emit(f"acc{p}_{j} = {_INIT[e.prim.name]}")
 
-            def inner_body(ir: _Region, reds: list = reds, stores: list = stores,
-                           p: int = p) -> None:
-                for j, e in enumerate(reds):
-                    ir.emit(_accumulate(e.prim.name, f"acc{p}_{j}",
-                                        self.value(e.invars[0], ir)))
-                for v in stores:
-                    self.store(v, ir)
-
+            inner_body = self.pass_body(p, reds, stores)
             if first is not None:
                 self.loops(r, inner_body)
             else:

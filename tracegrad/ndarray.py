@@ -162,6 +162,7 @@ def _rbinary(prim: Primitive, a: NDArray, b: Any) -> NDArray:
 
 
 def _unary(prim: Primitive, a: NDArray) -> NDArray:
+    """The one-argument twin of ``_binary``, kept separate (not shared) for speed."""
     ad = a._data
     if type(ad) is not _ndarray:
         return apply(prim, (a,), {})
