@@ -74,3 +74,28 @@ def test_a_different_structure_is_not_mistaken_for_a_compiled_one(compile_after)
             y = (x * scale).sum()
         y.backward()
         assert x.grad.asnumpy().tolist() == [scale, scale]
+
+
+def test_unrelated_ops_recorded_in_between_do_not_confuse_the_cache(compile_after):
+    x = nd.array([0.4, -0.2], dtype="float64")
+    w = nd.array([1.5, 0.5], dtype="float64")
+    x.attach_grad()
+    w.attach_grad()
+    rng = np.random.default_rng(0)
+    for step in range(8):
+        with autograd.record():
+            a = x * w
+            if step % 2:  # an unrelated recorded op between the two that matter
+                _ = nd.exp(w)
+            b = nd.tanh(x) if step % 3 else nd.sin(w)
+            y = (a * b).sum()
+        y.backward()
+        got = (x.grad.asnumpy().copy(), w.grad.asnumpy().copy())
+        tracegrad.config.compile_loops_after = 0
+        with autograd.record():
+            y2 = (x * w * (nd.tanh(x) if step % 3 else nd.sin(w))).sum()
+        y2.backward()
+        tracegrad.config.compile_loops_after = 2
+        np.testing.assert_allclose(got[0], x.grad.asnumpy(), rtol=1e-12)
+        np.testing.assert_allclose(got[1], w.grad.asnumpy(), rtol=1e-12)
+        x += rng.normal(scale=0.01, size=2)

@@ -111,7 +111,8 @@ def _head_grad(h: NDArray, g: Any, i: int, create_graph: bool) -> Any:
 
 
 def _run_backward(heads: list[NDArray], head_grads: Sequence[Any] | None,
-                  retain_graph: bool, create_graph: bool, train_mode: bool) -> tuple:
+                  retain_graph: bool, create_graph: bool, train_mode: bool,
+                  order: list | None = None) -> tuple:
     """Propagate cotangents from the heads to every reachable entry.
 
     Returns ``(cts, order)``: the cotangent of each node and VarNode by ``id``, and the nodes
@@ -126,7 +127,8 @@ def _run_backward(heads: list[NDArray], head_grads: Sequence[Any] | None,
     cts: dict[int, Any] = {}  # id(node) -> cotangent; multi-output nodes hold a list
     for i, (h, g) in enumerate(zip(heads, head_grads)):
         _add_entry_ct(cts, h._node, _head_grad(h, g, i, create_graph))
-    order = topo_order([h._node for h in heads])
+    if order is None:
+        order = topo_order([h._node for h in heads])
     saved = FLAGS.set((create_graph, train_mode))
     get = cts.get
     try:
@@ -201,12 +203,12 @@ def backward(heads: NDArray | Sequence[NDArray], head_grads: Any = None,
     heads = [heads] if isinstance(heads, NDArray) else list(heads)
     if isinstance(head_grads, NDArray):
         head_grads = [head_grads]
-    compiled = _compiled_backward(heads, head_grads, retain_graph)
+    compiled, order = _compiled_backward(heads, head_grads, retain_graph)
     if compiled is not None:
         variables, grads = compiled
         cts = {id(v): g for v, g in zip(variables, grads)}
     else:
-        cts, order = _run_backward(heads, head_grads, retain_graph, False, train_mode)
+        cts, order = _run_backward(heads, head_grads, retain_graph, False, train_mode, order)
         variables = [n for n in order if type(n) is VarNode]
     if not variables:
         raise NotInGraphError(f"{_NOT_IN_GRAPH} No variable with attach_grad() was reached "
@@ -231,12 +233,13 @@ def backward(heads: NDArray | Sequence[NDArray], head_grads: Any = None,
             buf += ct
 
 
-def _compiled_backward(heads: list, head_grads: Any, retain_graph: bool) -> Any:
-    """The compiled-loop path of ``backward`` (tracegrad.loops), or None to walk the tape."""
+def _compiled_backward(heads: list, head_grads: Any, retain_graph: bool) -> tuple:
+    """The compiled-loop path of ``backward`` (tracegrad.loops): ``((variables, gradients),
+    order)``, or ``(None, order)`` to walk the tape (order is None if not computed yet)."""
     from tracegrad import loops
 
     if loops.config.compile_loops_after <= 0:
-        return None
+        return None, None
     _check_heads(heads)
     if head_grads is None:
         head_grads = [None] * len(heads)
@@ -246,17 +249,17 @@ def _compiled_backward(heads: list, head_grads: Any, retain_graph: bool) -> Any:
     order = topo_order([h._node for h in heads])
     reached = [n for n in order if type(n) is VarNode]
     if all(v.grad_req == "null" for v in reached):
-        return None  # the op-by-op path raises the right error
+        return None, order  # the op-by-op path raises the right error
     result = loops.compiled_backward(heads, hg, order)
     if result is None:
-        return None
+        return None, order
     variables, grads = result
     if not retain_graph:
         for node in order:
             if type(node) is Node:
-                node.free()
+                node.freed, node.args, node.out = True, None, None  # Node.free, inlined
     by_id = {id(v): g for v, g in zip(variables, grads)}
-    return reached, [by_id.get(id(v)) for v in reached]
+    return (reached, [by_id.get(id(v)) for v in reached]), order
 
 
 def grad(heads: NDArray | Sequence[NDArray], variables: NDArray | Sequence[NDArray],

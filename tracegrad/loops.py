@@ -20,7 +20,7 @@ from compiler.autodiff import vjp_graph
 from compiler.executor import executable
 from compiler.passes import optimize
 from tracegrad.config import config
-from tracegrad.tape import Node, VarNode, recorded_graph, signature, tape_values, topo_order
+from tracegrad.tape import Node, VarNode, recorded_graph, signature_and_values, topo_order
 
 log = logging.getLogger("tracegrad")
 
@@ -38,11 +38,14 @@ def compiled_backward(heads: list, head_grads: Sequence[Any],
         return None
     entries = [h._node for h in heads]
     order = order if order is not None else topo_order(entries)
-    key = signature(order, entries)
-    if key is None:
+    found = signature_and_values(order, entries)
+    if found is None:
         return None
-    key = key + (tuple(np.shape(g) for g in head_grads),)
-    compiled = _COMPILED.get(key)
+    key = found[0] + (tuple(np.shape(g) for g in head_grads),)
+    try:
+        compiled = _COMPILED.get(key)
+    except TypeError:  # a parameter value that cannot be hashed
+        return None
     if compiled is None:
         seen = _SEEN[key] = _SEEN.get(key, 0) + 1
         if seen < after:
@@ -50,10 +53,7 @@ def compiled_backward(heads: list, head_grads: Sequence[Any],
         compiled = _COMPILED[key] = _compile(entries, order)
         STATS["tapes_compiled"] += 1
     exe, wrt = compiled
-    values = tape_values(order)
-    if values is None:
-        return None
-    grads = exe(values + list(head_grads))
+    grads = exe(found[1] + list(head_grads))
     variables = [n for n in order if type(n) is VarNode]
     STATS["compiled_backwards"] += 1
     return [variables[i] for i in wrt], grads

@@ -159,57 +159,54 @@ def recorded_graph(heads: list, consts_as_inputs: bool = False,
     return Graph(constvars, invars, eqns, outvars, consts)
 
 
-def tape_values(order: list) -> list | None:
-    """The runtime inputs of ``recorded_graph(..., consts_as_inputs=True)`` followed by every
-    node's saved output, in the same order: variables, constants, node outputs.
+def signature_and_values(order: list, heads: list) -> tuple[tuple, list] | None:
+    """One pass over a tape (in topological order) for compiled eager loops.
 
-    A variable's value is the one its consumers saved when they were recorded; if they saved
-    different ones (it was changed between recordings), None: only the op-by-op walk is exact.
+    Returns ``(key, values)``: ``key`` describes the structure (ops, params, scalars, shapes,
+    dtypes, grad_req, which node feeds which), ``values`` are the runtime inputs of
+    ``recorded_graph(..., consts_as_inputs=True)`` — variables, constants — followed by every
+    node's saved output. A variable's value is the one its consumers saved when recorded; if
+    they saved different ones (it changed between recordings), or the tape has something a
+    compiled backward cannot replay, the result is None: the op-by-op walk is exact.
+    This runs on every ``backward()``, so it is written for speed.
     """
+    var_index: dict[int, int] = {}
+    parts: list = []
     saved: dict[int, Any] = {}
-    consts, outs = [], []
+    variables: list = []
+    consts: list = []
+    outs: list = []
+    base = order[-1].seq if order else 0
     for node in order:
         if type(node) is VarNode:
+            var_index[id(node)] = len(variables)
+            d = node.array._data
+            parts.append((d.shape, d.dtype, node.grad_req))
+            variables.append(node)
             continue
+        if node.freed or node.prim.multiple_results:
+            return None
+        params = node.params
+        seq = node.seq
+        # the node's own offset too: with it, equal keys mean equal positions of every parent
+        key: list = [node.prim, base - seq, tuple(sorted(params.items())) if params else ()]
         for p, a in zip(node.parents, node.args):
-            if p is None or type(p) is NoVariable:
-                if not isinstance(a, (bool, int, float)):
+            if p is None or p is NO_VARIABLE:
+                if type(a) is float or type(a) is int or type(a) is bool:
+                    key.append(("s", a))
+                else:
+                    key.append((a.shape, a.dtype))
                     consts.append(a)
+            elif type(p) is Node:
+                key.append(seq - p.seq)  # relative: the same for every step of a loop
             elif type(p) is VarNode:
+                key.append(("v", var_index[id(p)]))
                 if saved.setdefault(id(p), a) is not a:
                     return None
+            else:  # an OutputRef
+                return None
+        parts.append(tuple(key))
         outs.append(node.out)
-    variables = [saved.get(id(n), n.array._data) for n in order if type(n) is VarNode]
-    return variables + consts + outs
-
-
-def signature(order: list, heads: list) -> tuple | None:
-    """A hashable description of the tape's structure (ops, params, scalars, shapes, dtypes),
-    or None if it contains something a compiled backward cannot replay."""
-    index: dict[int, int] = {}
-    parts: list = []
-    for node in order:
-        if type(node) is VarNode:
-            d = node.array._data
-            parts.append(("var", d.shape, d.dtype.str, node.grad_req))
-        else:
-            if node.prim.multiple_results or node.freed:
-                return None
-            args = []
-            for p, a in zip(node.parents, node.args):
-                if p is not None and type(p) is not NoVariable:
-                    if type(p) is OutputRef:
-                        return None
-                    args.append(index[id(p)])
-                elif isinstance(a, (bool, int, float)):
-                    args.append(("s", type(a).__name__, a))
-                else:
-                    args.append(("c", a.shape, a.dtype.str))
-            try:
-                params = tuple(sorted(node.params.items()))
-                hash(params)
-            except TypeError:
-                return None
-            parts.append((node.prim.name, id(node.prim), params, tuple(args)))
-        index[id(node)] = len(index)
-    return tuple(parts), tuple(index.get(id(node_of(h)), -1) for h in heads)
+    values = [saved.get(id(v), v.array._data) for v in variables]
+    heads_key = tuple(base - node_of(h).seq for h in heads)
+    return (tuple(parts), heads_key), values + consts + outs
