@@ -35,7 +35,3 @@ def empty(shape: tuple[int, ...], dtype: Any) -> np.ndarray:
     if len(slabs) < MAX_PER_SIZE:
         slabs.append(slab)
     return slab.view(dtype).reshape(shape)
-
-
-def pooled_bytes() -> int:
-    return sum(n * len(v) for n, v in _SLABS.items())

@@ -59,12 +59,6 @@ class Kernel:
             return set()
         return {a for a in self.maps.get(id(v), ()) if a is not None}
 
-    @property
-    def split_mode(self) -> bool:
-        """No outer axes: the loop over the first inner axis is split among threads instead."""
-        inner = self.inner if self.inner is not None else self.default_inner()
-        return all(a in inner or n == 1 for a, n in enumerate(self.shape))
-
     def default_inner(self) -> tuple[int, ...]:
         return (len(self.shape) - 1,) if self.shape else ()
 

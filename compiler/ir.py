@@ -9,7 +9,6 @@ appearance, so the text (and the structural hash derived from it) is determinist
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Union
@@ -92,10 +91,6 @@ class Graph:
     # -- text -------------------------------------------------------------------------------
     def __str__(self) -> str:
         return pretty(self)
-
-    def structure_hash(self) -> str:
-        """A key for everything that decides the compiled code: the text, without const data."""
-        return hashlib.sha256(pretty(self, with_source=False).encode()).hexdigest()[:24]
 
     def to_dot(self, groups: dict[int, str] | None = None) -> str:
         return to_dot(self, groups)
