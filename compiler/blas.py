@@ -1,10 +1,11 @@
 """Matrix products through NumPy's BLAS, in the fastest memory layout for each shape.
 
-OpenBLAS's speed depends on the operands' layouts: on this project's benchmark machine a
-float32 (256x784) @ (784x512) product of two C-ordered arrays took 21 ms, and 3.5 ms with
-the right operand copied to Fortran order first. For each shape and dtype, the first calls
-try one candidate layout each (starting with that one, so no call is slower than a plain
-product there), and later calls use the fastest.
+OpenBLAS's speed depends on the operands' layouts, and on what else runs: with the other
+core busy, a float32 (256x784) @ (784x512) product of two C-ordered arrays took 21 ms here,
+and 3.5 ms with the right operand copied to Fortran order first; on a quiet machine the
+plain product is fastest (1.0 ms against 2.0 ms). So nothing is assumed: for each shape and
+dtype, the first calls try each candidate layout twice, round robin (the plain product
+first), and later calls use the one with the best time.
 """
 
 from __future__ import annotations
@@ -19,10 +20,11 @@ _TRIALS: dict[tuple, list[float]] = {}  # shape key -> seconds of each variant t
 _MIN_WORK = 1 << 18  # below this many multiply-adds the choice is not worth timing
 
 _VARIANTS: list[Callable[[np.ndarray, np.ndarray], np.ndarray]] = [
-    lambda a, b: np.matmul(a, np.asfortranarray(b)),
     lambda a, b: np.matmul(a, b),
+    lambda a, b: np.matmul(a, np.asfortranarray(b)),
     lambda a, b: np.matmul(np.asfortranarray(a), b),
 ]
+_TRIES = 2  # timings per variant before choosing
 
 
 def matmul(a: Any, b: Any) -> np.ndarray:
@@ -36,9 +38,11 @@ def matmul(a: Any, b: Any) -> np.ndarray:
     if choice is not None:
         return _VARIANTS[choice](a, b)
     trials = _TRIALS.setdefault(key, [])
+    variant = len(trials) % len(_VARIANTS)
     t0 = time.perf_counter()
-    out = _VARIANTS[len(trials)](a, b)
+    out = _VARIANTS[variant](a, b)
     trials.append(time.perf_counter() - t0)
-    if len(trials) == len(_VARIANTS):
-        _CHOICE[key] = int(np.argmin(trials))
+    if len(trials) == _TRIES * len(_VARIANTS):
+        best = [min(trials[v::len(_VARIANTS)]) for v in range(len(_VARIANTS))]
+        _CHOICE[key] = int(np.argmin(best))
     return out
