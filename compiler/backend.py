@@ -98,6 +98,21 @@ def _threads() -> int:
     return numba.get_num_threads()
 
 
+def _compile_in_parallel(plan: Plan) -> Any:
+    """With two or more kernels to compile from scratch, a child process compiles the later
+    half into the disk cache while this process compiles the first half: numba compiles on
+    one core, and this machine has two. When this process reaches the later kernels, the
+    file lock makes it wait for the child, and it loads them from the cache."""
+    from compiler.tiers import cold_jobs, kernel_jobs, start_compile_process
+
+    if cache.cache_folder() is None:
+        return None
+    cold = cold_jobs(kernel_jobs(plan))
+    if len(cold) < 2:
+        return None
+    return start_compile_process(cold[len(cold) // 2:])
+
+
 def numba_backend(graph: Graph) -> tuple[Callable[[Sequence[Any]], list], str]:
     plan = fuse(graph)
     return build_driver(plan)
@@ -123,6 +138,7 @@ def build_driver(plan: Plan) -> tuple[Callable[[Sequence[Any]], list], str]:
             lines.append(f"    {name(v)} = np.asarray({name(v)}, np.{v.aval.dtype.name})")
     sources = []
     log_start = len(COMPILE_LOG)
+    helper = _compile_in_parallel(plan)
     for k_i, step in enumerate(plan.steps):
         if isinstance(step, Kernel):
             src, consts = kernel_source(step)
@@ -181,6 +197,10 @@ def build_driver(plan: Plan) -> tuple[Callable[[Sequence[Any]], list], str]:
     lines.append(f"    return [{', '.join(results)}]")
     driver = "\n".join(lines)
     exec(compile(driver, "<tracegrad driver>", "exec"), ns)  # plain Python, no numba
+    if helper is not None:
+        helper.wait()
+        if helper.stderr is not None:
+            helper.stderr.close()
     run = ns["run"]
     run.compile_log = COMPILE_LOG[log_start:]  # what building this driver compiled or loaded
     text = "# driver (plain Python; shapes fixed per signature)\n" + driver + "\n\n" + \

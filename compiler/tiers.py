@@ -43,6 +43,29 @@ def _warm(jobs: list[dict]) -> bool:
     return True
 
 
+def start_compile_process(jobs: list[dict]) -> subprocess.Popen:
+    """A child process that compiles ``jobs`` into the disk cache (``python -m compiler.tiers``)."""
+    proc = subprocess.Popen([sys.executable, "-m", "compiler.tiers"], stdin=subprocess.PIPE,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    assert proc.stdin is not None
+    proc.stdin.write(json.dumps(jobs))
+    proc.stdin.close()
+    return proc
+
+
+def cold_jobs(jobs: list[dict]) -> list[dict]:
+    """The jobs whose kernels are neither in this process nor in the disk cache."""
+    out = []
+    for job in jobs:
+        name, full = cache.module_name(job["source"])
+        if name in sys.modules:  # imported: compiled here already, or about to be
+            continue
+        if cache.write_source(name, full) is not None and \
+                not cache.is_compiled(name, job["variant"]):
+            out.append(job)
+    return out
+
+
 def compile_jobs(jobs: list[dict]) -> None:
     """Compile (or load) every job's kernel; run in the child process."""
     from compiler.backend import ensure_compiled, kernel_functions, signature
@@ -68,12 +91,7 @@ class Tiered:
         jobs = kernel_jobs(self.plan)
         self.proc: subprocess.Popen | None = None
         if jobs and cache.cache_folder() is not None and not _warm(jobs):
-            self.proc = subprocess.Popen([sys.executable, "-m", "compiler.tiers"],
-                                         stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                         stderr=subprocess.PIPE, text=True)
-            assert self.proc.stdin is not None
-            self.proc.stdin.write(json.dumps(jobs))
-            self.proc.stdin.close()
+            self.proc = start_compile_process(jobs)
         self.calls = 0
 
     def ready(self) -> bool:
