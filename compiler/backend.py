@@ -21,7 +21,7 @@ import numba
 import numpy as np
 
 from compiler import buffers, cache, settings
-from compiler.codegen import kernel_arguments, kernel_source, wants_parallel
+from compiler.codegen import kernel_arguments, wants_parallel
 from compiler.fusion import Kernel, Plan, fuse
 from compiler.ir import Graph, Literal, Namer, Var
 from compiler.vmath import FASTMATH
@@ -98,16 +98,16 @@ def _threads() -> int:
     return numba.get_num_threads()
 
 
-def _compile_in_parallel(plan: Plan) -> Any:
+def _compile_in_parallel(plan: Plan, jobs: list[dict]) -> Any:
     """With two or more kernels to compile from scratch, a child process compiles the later
     half into the disk cache while this process compiles the first half: numba compiles on
     one core, and this machine has two. When this process reaches the later kernels, the
     file lock makes it wait for the child, and it loads them from the cache."""
-    from compiler.tiers import cold_jobs, kernel_jobs, start_compile_process
+    from compiler.tiers import cold_jobs, start_compile_process
 
     if cache.cache_folder() is None:
         return None
-    cold = cold_jobs(kernel_jobs(plan))
+    cold = cold_jobs(jobs)
     if len(cold) < 2:
         return None
     return start_compile_process(cold[len(cold) // 2:])
@@ -138,10 +138,15 @@ def build_driver(plan: Plan) -> tuple[Callable[[Sequence[Any]], list], str]:
             lines.append(f"    {name(v)} = np.asarray({name(v)}, np.{v.aval.dtype.name})")
     sources = []
     log_start = len(COMPILE_LOG)
-    helper = _compile_in_parallel(plan)
+    from compiler.tiers import kernel_jobs
+
+    all_jobs = kernel_jobs(plan)  # source, constants and types of each kernel, in step order
+    helper = _compile_in_parallel(plan, all_jobs)
+    jobs = iter(all_jobs)
     for k_i, step in enumerate(plan.steps):
         if isinstance(step, Kernel):
-            src, consts = kernel_source(step)
+            job = next(jobs)
+            src, consts = job["source"], job["consts"]
             sources.append(f"# ---- {step.name} ----\n{src}")
             serial, parallel = kernel_functions(src)
             use_parallel = wants_parallel(plan, step)

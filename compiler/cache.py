@@ -91,12 +91,18 @@ def write_source(name: str, source: str) -> str | None:
     return path
 
 
-def is_compiled(name: str, variant: str) -> bool:
-    """Whether numba's cache holds an index for this kernel variant (a warm cache)."""
+def compiled_files() -> list[str]:
+    """The names of numba's index files in the cache (one listing for many lookups)."""
     folder = cache_folder()
     pyc = os.path.join(folder, "__pycache__") if folder else ""
-    return bool(folder) and os.path.isdir(pyc) and any(
-        f.startswith(f"{name}.kernel_{variant}") and f.endswith(".nbi") for f in os.listdir(pyc))
+    if not pyc or not os.path.isdir(pyc):
+        return []
+    return [f for f in os.listdir(pyc) if f.endswith(".nbi")]
+
+
+def is_compiled(name: str, variant: str) -> bool:
+    """Whether numba's cache holds an index for this kernel variant (a warm cache)."""
+    return any(f.startswith(f"{name}.kernel_{variant}") for f in compiled_files())
 
 
 def cache_folder() -> str | None:

@@ -30,7 +30,7 @@ def kernel_jobs(plan: Plan) -> list[dict]:
     for step in plan.kernels:
         variant = "parallel" if wants_parallel(plan, step) else "serial"
         source, consts = kernel_source(step)
-        jobs.append({"source": source, "variant": variant,
+        jobs.append({"source": source, "variant": variant, "consts": consts,
                      "arguments": kernel_arguments(step, consts)})
     return jobs
 
@@ -56,12 +56,13 @@ def start_compile_process(jobs: list[dict]) -> subprocess.Popen:
 def cold_jobs(jobs: list[dict]) -> list[dict]:
     """The jobs whose kernels are neither in this process nor in the disk cache."""
     out = []
+    compiled = cache.compiled_files()
     for job in jobs:
         name, full = cache.module_name(job["source"])
         if name in sys.modules:  # imported: compiled here already, or about to be
             continue
-        if cache.write_source(name, full) is not None and \
-                not cache.is_compiled(name, job["variant"]):
+        if cache.write_source(name, full) is not None and not any(
+                f.startswith(f"{name}.kernel_{job['variant']}") for f in compiled):
             out.append(job)
     return out
 
