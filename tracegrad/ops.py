@@ -78,7 +78,10 @@ def _binary_op(prim: Any, name: str) -> Any:
         return _binary(prim, lhs, rhs)
 
     op.__name__ = name
-    op.__doc__ = f"Elementwise {name} with NumPy broadcasting."
+    op.__doc__ = (f"Elementwise {name} with NumPy broadcasting.\n\n"
+                  "Parameters\n----------\nlhs, rhs : NDArray, array-like or scalar\n\n"
+                  "Examples\n--------\n>>> from tracegrad import nd\n"
+                  f">>> nd.{name}(nd.ones((2, 1)), nd.ones(3)).shape\n(2, 3)")
     return op
 
 
@@ -146,7 +149,12 @@ def _reducer(prim: Any, name: str) -> Any:
 
     op.__name__ = name
     op.__doc__ = (f"{name} along ``axis`` (all axes when None). A full reduction has shape "
-                  "(1,), as in MXNet.")
+                  "(1,), as in MXNet.\n\nParameters\n----------\ndata : NDArray\n"
+                  "axis : int, tuple of int or None\nkeepdims : bool\nexclude : bool\n"
+                  "    Reduce over every axis *except* ``axis``.\n\n"
+                  "Examples\n--------\n>>> from tracegrad import nd\n"
+                  f">>> nd.{name}(nd.ones((2, 3))).shape, nd.{name}(nd.ones((2, 3)), axis=1).shape"
+                  "\n((1,), (2,))")
     return op
 
 
@@ -178,7 +186,10 @@ def _arg(prim: Any, name: str) -> Any:
         return _full_to_1(y)
 
     op.__name__ = name
-    op.__doc__ = f"Index of the {name[3:]}imum along ``axis``, as a float (MXNet)."
+    op.__doc__ = (f"Index of the {name[3:]}imum along ``axis``, as a float (MXNet).\n\n"
+                  "Examples\n--------\n>>> from tracegrad import nd\n"
+                  f">>> nd.{name}(nd.array([[1, 5, 2]]), axis=1).asnumpy().tolist()\n"
+                  f"[{1.0 if name == 'argmax' else 0.0}]")
     return op
 
 
@@ -207,7 +218,14 @@ def log_softmax(data: Any, axis: int = -1, temperature: float | None = None) -> 
 
 
 def softmax(data: Any, axis: int = -1, temperature: float | None = None) -> NDArray:
-    """exp(x) / sum(exp(x)) along ``axis``, computed stably."""
+    """exp(x) / sum(exp(x)) along ``axis``, computed stably.
+
+    Examples
+    --------
+    >>> from tracegrad import nd
+    >>> nd.softmax(nd.array([[0.0, 0.0]])).asnumpy().tolist()
+    [[0.5, 0.5]]
+    """
     x = _nd(data)
     if temperature is not None:
         x = x / float(temperature)
@@ -257,7 +275,14 @@ def _infer_shape(old: tuple[int, ...], spec: Sequence[int]) -> tuple[int, ...]:
 
 
 def reshape(data: Any, shape: Any = None, *args: int, **kwargs: Any) -> NDArray:
-    """A new shape with the same elements; accepts MXNet's 0 and -1 codes."""
+    """A new shape with the same elements; accepts MXNet's 0 (copy) and -1 (infer) codes.
+
+    Examples
+    --------
+    >>> from tracegrad import nd
+    >>> nd.arange(6).reshape((2, -1)).shape, nd.ones((2, 3, 4)).reshape((0, -1)).shape
+    ((2, 3), (2, 12))
+    """
     x = _nd(data)
     if shape is None:
         shape = kwargs.pop("newshape", None)
@@ -314,7 +339,14 @@ def broadcast_like(lhs: Any, rhs: NDArray) -> NDArray:
 
 
 def concat(*data: Any, dim: int = 1) -> NDArray:
-    """Join arrays along ``dim`` (MXNet's default is 1)."""
+    """Join arrays along ``dim`` (MXNet's default is 1).
+
+    Examples
+    --------
+    >>> from tracegrad import nd
+    >>> nd.concat(nd.ones((2, 1)), nd.zeros((2, 2))).shape
+    (2, 3)
+    """
     if not data:
         raise ValueError("concat needs at least one array")
     arrays = [_nd(d) for d in data]
@@ -419,7 +451,18 @@ def _matmul(a: NDArray, b: NDArray) -> NDArray:
 
 
 def dot(lhs: Any, rhs: Any, transpose_a: bool = False, transpose_b: bool = False) -> NDArray:
-    """MXNet's dot: the last axis of ``lhs`` with the first axis of ``rhs``."""
+    """MXNet's dot: the last axis of ``lhs`` with the first axis of ``rhs``.
+
+    Two vectors give shape (1,), as in MXNet.
+
+    Examples
+    --------
+    >>> from tracegrad import nd
+    >>> nd.dot(nd.ones((2, 3)), nd.ones((3, 4))).shape, nd.dot(nd.arange(3), nd.arange(3))
+    ((2, 4), 
+    [5.]
+    <NDArray 1 @cpu(0)>)
+    """
     a, b = _nd(lhs), _nd(rhs)
     if transpose_a:
         a = transpose(a)
