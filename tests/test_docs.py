@@ -31,7 +31,8 @@ DOCS = ROOT / "docs"
 # The public modules whose docstrings must have correct examples; every other module of the
 # package is checked too (found below), so a new module's examples are never skipped.
 PUBLIC = ["tracegrad", "tracegrad.ndarray", "tracegrad.autograd", "tracegrad.jit",
-          "tracegrad.state", "tracegrad.ops", "tracegrad.config"]
+          "tracegrad.state", "tracegrad.ops", "tracegrad.config", "tracegrad.nd",
+          "tracegrad.cache"]
 MODULES = PUBLIC + sorted(
     f"tracegrad.{m.name}" for m in pkgutil.iter_modules(tracegrad.__path__)
     if m.name != "__main__" and f"tracegrad.{m.name}" not in PUBLIC)

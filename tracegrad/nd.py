@@ -46,14 +46,32 @@ def arange(start: float, stop: float | None = None, step: float = 1.0, repeat: i
 
 
 def zeros(shape: Any, ctx: Context | None = None, dtype: Any = None, **_: Any) -> NDArray:
+    """An array of zeros, float32 by default.
+
+    >>> from tracegrad import nd
+    >>> nd.zeros((2, 3)).shape, nd.zeros(4).dtype
+    ((2, 3), <class 'numpy.float32'>)
+    """
     return NDArray(np.zeros(_shape(shape), dtype=_dtype(dtype)))
 
 
 def ones(shape: Any, ctx: Context | None = None, dtype: Any = None, **_: Any) -> NDArray:
+    """An array of ones, float32 by default.
+
+    >>> from tracegrad import nd
+    >>> nd.ones(2).asnumpy().tolist()
+    [1.0, 1.0]
+    """
     return NDArray(np.ones(_shape(shape), dtype=_dtype(dtype)))
 
 
 def full(shape: Any, val: float, ctx: Context | None = None, dtype: Any = None) -> NDArray:
+    """An array filled with ``val``.
+
+    >>> from tracegrad import nd
+    >>> nd.full((1, 2), 7).asnumpy().tolist()
+    [[7.0, 7.0]]
+    """
     return NDArray(np.full(_shape(shape), val, dtype=_dtype(dtype)))
 
 
@@ -64,19 +82,43 @@ def empty(shape: Any, ctx: Context | None = None, dtype: Any = None) -> NDArray:
 
 def eye(N: int, M: int = 0, k: int = 0, ctx: Context | None = None,
         dtype: Any = None) -> NDArray:
+    """An N x M identity-like matrix with ones on diagonal ``k``.
+
+    >>> from tracegrad import nd
+    >>> nd.eye(2).asnumpy().tolist()
+    [[1.0, 0.0], [0.0, 1.0]]
+    """
     return NDArray(np.eye(N, M or None, k, dtype=_dtype(dtype)))
 
 
 def linspace(start: float, stop: float, num: int, endpoint: bool = True,
              ctx: Context | None = None, dtype: Any = None) -> NDArray:
+    """``num`` evenly spaced values from ``start`` to ``stop``.
+
+    >>> from tracegrad import nd
+    >>> nd.linspace(0, 1, 3).asnumpy().tolist()
+    [0.0, 0.5, 1.0]
+    """
     return NDArray(np.linspace(start, stop, num, endpoint=endpoint, dtype=_dtype(dtype)))
 
 
 def zeros_like(data: Any) -> NDArray:
+    """Zeros with the shape and dtype of ``data``.
+
+    >>> from tracegrad import nd
+    >>> nd.zeros_like(nd.ones((2, 2))).asnumpy().tolist()
+    [[0.0, 0.0], [0.0, 0.0]]
+    """
     return NDArray(np.zeros(_nd(data).shape, dtype=np.dtype(_nd(data).dtype)))
 
 
 def ones_like(data: Any) -> NDArray:
+    """Ones with the shape and dtype of ``data``.
+
+    >>> from tracegrad import nd
+    >>> nd.ones_like(nd.zeros(2)).asnumpy().tolist()
+    [1.0, 1.0]
+    """
     return NDArray(np.ones(_nd(data).shape, dtype=np.dtype(_nd(data).dtype)))
 
 
