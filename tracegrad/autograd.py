@@ -199,6 +199,14 @@ def backward(heads: NDArray | Sequence[NDArray], head_grads: Any = None,
 
     ``head_grads`` (one per head, each may be None for ones) weight the heads. The graph is
     freed afterwards unless ``retain_graph=True``.
+
+    >>> from tracegrad import autograd, nd
+    >>> x = nd.array([1.0, 2.0]); x.attach_grad()
+    >>> with autograd.record():
+    ...     y1, y2 = x * 2, x * x
+    >>> autograd.backward([y1, y2], [nd.array([1.0, 1.0]), None])
+    >>> x.grad.asnumpy().tolist()
+    [4.0, 6.0]
     """
     heads = [heads] if isinstance(heads, NDArray) else list(heads)
     if isinstance(head_grads, NDArray):
@@ -269,6 +277,15 @@ def grad(heads: NDArray | Sequence[NDArray], variables: NDArray | Sequence[NDArr
 
     ``.grad`` buffers are left untouched. With ``create_graph=True`` the results are recorded
     and can be differentiated again. ``retain_graph`` defaults to ``create_graph``.
+
+    >>> from tracegrad import autograd, nd
+    >>> x = nd.array([3.0]); x.attach_grad()
+    >>> with autograd.record():
+    ...     y = x ** 3
+    ...     (dy,) = autograd.grad(y, [x], create_graph=True)
+    >>> dy.backward()
+    >>> dy.asnumpy().tolist(), x.grad.asnumpy().tolist()  # 3x^2, then 6x
+    ([27.0], [18.0])
     """
     heads = [heads] if isinstance(heads, NDArray) else list(heads)
     single = isinstance(variables, NDArray)
@@ -300,6 +317,17 @@ def get_graph(*heads: NDArray) -> Graph:
 
     Variables are the graph's inputs; arrays that fed recorded ops without a gradient are its
     constants. The graph must not have been freed by ``backward``.
+
+    >>> from tracegrad import autograd, nd
+    >>> x = nd.ones(3); x.attach_grad()
+    >>> with autograd.record():
+    ...     y = nd.exp(x).sum()
+    >>> print(autograd.get_graph(y))
+    { lambda ; a:f32[3]. let
+        b:f32[3] = exp a
+        c:f32[] = reduce_sum[axes=(0,), keepdims=False] b
+        d:f32[1] = reshape[shape=(1,)] c
+      in (d) }
     """
     _check_heads(list(heads))
     return recorded_graph([h._node for h in heads])

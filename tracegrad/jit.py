@@ -452,7 +452,16 @@ def grad(fun: Callable, argnums: int | Sequence[int] = 0,
 
 def value_and_grad(fun: Callable, argnums: int | Sequence[int] = 0,
                    static_argnums: Sequence[int] = ()) -> Jitted:
-    """``(fun(*args), grad(fun)(*args))`` from one compiled graph."""
+    """``(fun(*args), grad(fun)(*args))`` from one compiled graph.
+
+    Examples
+    --------
+    >>> import tracegrad
+    >>> from tracegrad import nd
+    >>> v, g = tracegrad.value_and_grad(lambda x: (x * x).sum())(nd.array([1.0, 2.0]))
+    >>> v.asnumpy().tolist(), g.asnumpy().tolist()
+    ([5.0], [2.0, 4.0])
+    """
     return Jitted(fun, static_argnums, mode="value_and_grad", argnums=argnums)
 
 
@@ -478,7 +487,12 @@ def make_ir(fun: Callable, static_argnums: Sequence[int] = ()) -> Callable[..., 
 
 def cache_info() -> dict[str, int]:
     """Process-wide counters: traces, compiles (numba compilations), hits (cached calls),
-    disk_hits (kernels loaded from numba's disk cache), fallbacks."""
+    disk_hits (kernels loaded from numba's disk cache), fallbacks.
+
+    >>> import tracegrad
+    >>> sorted(tracegrad.cache_info())
+    ['compiles', 'disk_hits', 'fallbacks', 'hits', 'traces']
+    """
     info = {k: int(STATS.get(k, 0)) for k in ("traces", "hits", "fallbacks")}
     info.update(compiles=0, disk_hits=0)
     if "compiler.backend" in sys.modules:  # numba has been used in this process

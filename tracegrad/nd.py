@@ -30,7 +30,12 @@ def _shape(shape: Any) -> tuple[int, ...]:
 
 def array(source_array: Any, ctx: Context | None = None, dtype: Any = None) -> NDArray:
     """An NDArray from a list, NumPy array or NDArray; float32 unless ``dtype`` is given
-    (also for integer input, as in MXNet; only an NDArray source keeps its dtype)."""
+    (also for integer input, as in MXNet; only an NDArray source keeps its dtype).
+
+    >>> from tracegrad import nd
+    >>> nd.array([1, 2]).dtype, nd.array([1, 2], dtype="float64").dtype
+    (<class 'numpy.float32'>, <class 'numpy.float64'>)
+    """
     if isinstance(source_array, NDArray):
         src = source_array.asnumpy()
         return NDArray(src if dtype is None else src.astype(dtype))
@@ -39,7 +44,12 @@ def array(source_array: Any, ctx: Context | None = None, dtype: Any = None) -> N
 
 def arange(start: float, stop: float | None = None, step: float = 1.0, repeat: int = 1,
            ctx: Context | None = None, dtype: Any = None) -> NDArray:
-    """Evenly spaced values in [start, stop), float32 by default."""
+    """Evenly spaced values in [start, stop), float32 by default.
+
+    >>> from tracegrad import nd
+    >>> nd.arange(3).asnumpy().tolist(), nd.arange(1, 2, 0.5).asnumpy().tolist()
+    ([0.0, 1.0, 2.0], [1.0, 1.5])
+    """
     out = np.arange(start, stop, step, dtype=_dtype(dtype)) if stop is not None else \
         np.arange(start, dtype=_dtype(dtype))
     return NDArray(np.repeat(out, repeat) if repeat != 1 else out)

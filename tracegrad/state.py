@@ -72,7 +72,14 @@ def record(train_mode: bool = True) -> _Scope:
 
 
 def pause(train_mode: bool = False) -> _Scope:
-    """Stop recording inside the ``with`` block (e.g. for metrics inside a training step)."""
+    """Stop recording inside the ``with`` block (e.g. for metrics inside a training step).
+
+    >>> from tracegrad import autograd
+    >>> with autograd.record():
+    ...     with autograd.pause():
+    ...         autograd.is_recording()
+    False
+    """
     return _Scope(False, train_mode)
 
 
