@@ -6,7 +6,6 @@ reference interpreter; the numba backend replaces it through :func:`set_backend`
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from typing import Any, Callable, Sequence
 
@@ -58,7 +57,6 @@ def executable(graph: Graph) -> Executable:
     if exe is None:
         from compiler import settings
 
-        t0 = time.perf_counter()
         if settings.tiers == "on" and not settings.disable_jit and \
                 _BACKEND[0] is _default_backend:
             from compiler.tiers import Tiered
@@ -67,7 +65,6 @@ def executable(graph: Graph) -> Executable:
         else:
             exe, graph.cache["source"] = _BACKEND[0](graph)
         graph.cache["exe"] = exe
-        STATS["compile_seconds_x1e6"] += int((time.perf_counter() - t0) * 1e6)
     return exe
 
 
