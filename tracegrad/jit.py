@@ -244,6 +244,7 @@ class Jitted:
                         a._node is not None for a in leaves)):
                     self.fast_hits += 1
                     hit[1].calls += 1
+                    STATS["hits"] += 1
                     return hit[3](hit[2]([a._data for a in leaves]))
         return self._call(args)
 
