@@ -344,3 +344,19 @@ def test_random_graphs_jit_eager_and_finite_differences_agree(steps):
     expected = numerical_grad(lambda a: f(nd.array(a, dtype="float64"), y).asscalar(),
                               [x.asnumpy()], 0)
     np.testing.assert_allclose(gx.asnumpy(), expected, rtol=1e-5, atol=1e-6)
+
+
+def test_cache_info_hits_count_fast_calls_and_never_go_down():
+    import gc
+
+    f = tracegrad.jit(lambda x: x + 1.0)
+    g = tracegrad.jit(lambda x: x * 2.0)
+    before = tracegrad.cache_info()["hits"]
+    for fn in (f, g):
+        for _ in range(3):
+            fn(nd.ones(2))
+    assert tracegrad.cache_info()["hits"] - before == 4  # 2 cached calls each
+    del f
+    gc.collect()
+    g(nd.ones(2))
+    assert tracegrad.cache_info()["hits"] - before == 5

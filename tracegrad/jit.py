@@ -14,6 +14,7 @@ import logging
 import sys
 import time
 import warnings
+import weakref
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
@@ -61,6 +62,15 @@ class Lowered:
 
 
 _WARNED: set[tuple[int, str]] = set()
+_LIVE_FAST_HITS: list[list[int]] = []  # the fast-hit cells of live Jitted objects
+
+
+def _retire(cell: list[int]) -> None:
+    STATS["hits"] += cell[0]
+    for i, c in enumerate(_LIVE_FAST_HITS):
+        if c is cell:  # by identity: two cells may hold equal counts
+            del _LIVE_FAST_HITS[i]
+            break
 
 
 def _leaf_spec(x: Any) -> tuple:
@@ -107,7 +117,11 @@ class Jitted:
         # Cached calls whose arguments are all plain NDArrays skip the general signature:
         # ((shape, dtype, buffer type) per argument) -> (training flag, entry, exe, finish)
         self._fast: dict[tuple, tuple] = {}
-        self.fast_hits = 0
+        # fast-path hits, in a cell that outlives this object: when it is collected, its
+        # count moves into the process-wide counters, so cache_info() never goes down
+        self._fast_hits = [0]
+        _LIVE_FAST_HITS.append(self._fast_hits)
+        weakref.finalize(self, _retire, self._fast_hits)
 
     # -- signatures ------------------------------------------------------------------------
     def _split(self, args: tuple) -> tuple[list, list, tuple]:
@@ -242,9 +256,8 @@ class Jitted:
                 recording, training = FLAGS.get()
                 if hit[0] == training and not (recording and any(
                         a._node is not None for a in leaves)):
-                    self.fast_hits += 1
+                    self._fast_hits[0] += 1  # cache_info() adds these up
                     hit[1].calls += 1
-                    STATS["hits"] += 1
                     return hit[3](hit[2]([a._data for a in leaves]))
         return self._call(args)
 
@@ -343,6 +356,10 @@ class Jitted:
             grads = autograd.grad(outs[0], [full[i] for i in wrt], create_graph=outer)
         g = self._grad_tree(layout, grads)
         return (tree.unflatten(out_tree, outs), g) if self.mode == "value_and_grad" else g
+
+    @property
+    def fast_hits(self) -> int:
+        return self._fast_hits[0]
 
     # -- introspection ---------------------------------------------------------------------
     def lower(self, *args: Any) -> Lowered:
@@ -495,6 +512,7 @@ def cache_info() -> dict[str, int]:
     ['compiles', 'disk_hits', 'fallbacks', 'hits', 'traces']
     """
     info = {k: int(STATS.get(k, 0)) for k in ("traces", "hits", "fallbacks")}
+    info["hits"] += sum(cell[0] for cell in _LIVE_FAST_HITS)
     info.update(compiles=0, disk_hits=0)
     if "compiler.backend" in sys.modules:  # numba has been used in this process
         info.update(sys.modules["compiler.backend"].compile_stats())
