@@ -23,7 +23,7 @@ import numpy as np
 from compiler import buffers, cache, settings
 from compiler.codegen import kernel_arguments, wants_parallel
 from compiler.fusion import Kernel, Plan, fuse
-from compiler.ir import Graph, Literal, Namer, Var
+from compiler.ir import Graph, Literal, Namer
 from compiler.vmath import FASTMATH
 
 _KERNELS: dict[str, tuple[Any, Any]] = {}  # source hash -> (serial, parallel) dispatchers
@@ -213,4 +213,4 @@ def build_driver(plan: Plan) -> tuple[Callable[[Sequence[Any]], list], str]:
     return run, text
 
 
-__all__ = ["numba_backend", "kernel_functions", "compile_stats", "Var"]
+__all__ = ["numba_backend", "kernel_functions", "compile_stats"]

@@ -20,7 +20,7 @@ from typing import Any, Sequence
 
 from compiler import cache
 from compiler.codegen import kernel_arguments, kernel_source, wants_parallel
-from compiler.fusion import Kernel, Plan, fuse
+from compiler.fusion import Plan, fuse
 from compiler.ir import Graph
 
 
@@ -127,4 +127,4 @@ if __name__ == "__main__":
     compile_jobs(json.loads(sys.stdin.read()))
 
 
-__all__ = ["Tiered", "kernel_jobs", "compile_jobs", "Kernel"]
+__all__ = ["Tiered", "kernel_jobs", "compile_jobs"]

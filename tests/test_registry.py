@@ -112,6 +112,21 @@ def _loss(prim, params, args, weights):
                      for o, w in zip(_outs(prim, out), weights)))
 
 
+def _random_weights(prim, args, params, rng):
+    out = prim.impl(*args, **params)
+    return [rng.uniform(0.5, 1.5, size=np.shape(o)) for o in _outs(prim, out)]
+
+
+def _recorded_loss(prim, raw, params, weights, diff):
+    """Variables for the arguments (gradients attached to ``diff``) and the weighted loss of
+    the primitive on them; call it inside ``autograd.record()``."""
+    variables = [NDArray(a) if is_array(a) else a for a in raw]
+    for i in diff:
+        variables[i].attach_grad()
+    y = apply(prim, tuple(variables), params)
+    return variables, _weighted(prim, y, weights)
+
+
 @pytest.mark.parametrize("prim", DIFFERENTIABLE, ids=lambda p: p.name)
 def test_gradient_matches_central_differences(prim):
     rng = np.random.default_rng(1)
@@ -119,14 +134,9 @@ def test_gradient_matches_central_differences(prim):
         diff = _diff_argnums(prim, args)
         if not diff:
             continue
-        out = prim.impl(*args, **params)
-        weights = [rng.uniform(0.5, 1.5, size=np.shape(o)) for o in _outs(prim, out)]
-        variables = [NDArray(a) if is_array(a) else a for a in args]
-        for i in diff:
-            variables[i].attach_grad()
+        weights = _random_weights(prim, args, params, rng)
         with autograd.record():
-            y = apply(prim, tuple(variables), params)
-            loss = _weighted(prim, y, weights)
+            variables, loss = _recorded_loss(prim, args, params, weights, diff)
         loss.backward()
         for i in diff:
             expected = numerical_grad(
@@ -142,17 +152,12 @@ def test_second_order_matches_differences_of_the_gradient(prim):
         diff = _diff_argnums(prim, args)
         if not diff:
             continue
-        out = prim.impl(*args, **params)
-        weights = [rng.uniform(0.5, 1.5, size=np.shape(o)) for o in _outs(prim, out)]
+        weights = _random_weights(prim, args, params, rng)
         direction = [rng.uniform(0.5, 1.5, size=np.shape(args[i])) for i in diff]
 
         def first_order(*raw, record_second=False):
-            variables = [NDArray(a) if is_array(a) else a for a in raw]
-            for i in diff:
-                variables[i].attach_grad()
             with autograd.record():
-                y = apply(prim, tuple(variables), params)
-                loss = _weighted(prim, y, weights)
+                variables, loss = _recorded_loss(prim, raw, params, weights, diff)
                 grads = autograd.grad(loss, [variables[i] for i in diff], create_graph=True)
                 gv = sum(((g * NDArray(d)).sum() for g, d in zip(grads, direction)),
                          NDArray(np.zeros(1)))
