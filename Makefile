@@ -16,7 +16,7 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest
 	# the same compiled-path tests once more through the reference interpreter
-	TRACEGRAD_DISABLE_JIT=1 $(PY) -m pytest tests/test_jit.py tests/test_compiled.py -q
+	TRACEGRAD_DISABLE_JIT=1 $(PY) -m pytest tests/tracegrad/test_jit.py tests/compiler/test_compiled.py -q
 
 test-slow: $(STAMP)
 	$(PY) -m pytest -m slow

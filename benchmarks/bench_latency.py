@@ -110,7 +110,7 @@ def in_process() -> list[dict]:
                 rows.append({"measure": "JAX: new batch size (256 -> 128), warm process",
                              "seconds": time.perf_counter() - t})
     # interpreter path (the compiler issue's baseline) and tiny cached calls
-    from compiler import settings
+    from tracegrad._compiler import settings
 
     old = settings.disable_jit
     settings.disable_jit = True

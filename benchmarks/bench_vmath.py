@@ -23,7 +23,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from compiler import vmath  # noqa: E402
+from tracegrad._compiler.backends.numba_cpu import vmath  # noqa: E402
 
 FM = vmath.FASTMATH
 

@@ -11,10 +11,10 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from compiler.autodiff import vjp_graph
-from compiler.core import Primitive, register
-from compiler.interpreter import eval_graph
-from compiler.ir import Graph, pretty
+from .frontend.autodiff import vjp_graph
+from .core import Primitive, register
+from .frontend.interpreter import eval_graph
+from .ir import Graph, pretty
 
 Executable = Callable[[Sequence[Any]], list]
 
@@ -34,11 +34,11 @@ def interpreter_backend(graph: Graph) -> tuple[Executable, str]:
 
 
 def _default_backend(graph: Graph) -> tuple[Executable, str]:
-    from compiler import settings
+    from . import settings
 
     if settings.disable_jit or settings.tiers == "off":
         return interpreter_backend(graph)
-    from compiler.backend import numba_backend  # imports numba: only when first needed
+    from .backends.numba_cpu.driver import numba_backend  # imports numba: only when first needed
 
     return numba_backend(graph)
 
@@ -55,11 +55,11 @@ def executable(graph: Graph) -> Executable:
     """The cached executable of ``graph`` (tiered when ``settings.tiers == "on"``)."""
     exe = graph.cache.get("exe")
     if exe is None:
-        from compiler import settings
+        from . import settings
 
         if settings.tiers == "on" and not settings.disable_jit and \
                 _BACKEND[0] is _default_backend:
-            from compiler.tiers import Tiered
+            from .backends.numba_cpu.jobs import Tiered
 
             exe = Tiered(graph)
         else:
@@ -84,7 +84,7 @@ def call_vjp_graph(graph: Graph) -> Graph:
     """The graph (args..., output cotangents...) -> gradients of the float inputs."""
     vg = graph.cache.get("vjp")
     if vg is None:
-        from compiler.passes import optimize
+        from .opt import optimize
 
         vg = optimize(vjp_graph(graph, _float_inputs(graph), seed="input", keep_outputs=False))
         graph.cache["vjp"] = vg
@@ -115,8 +115,8 @@ call = register(Primitive(
 
 
 def _sample_graph() -> Graph:
-    from compiler.core import ShapedArray
-    from compiler.prims import mul, tanh
-    from compiler.tracing import trace
+    from .core import ShapedArray
+    from .prims import mul, tanh
+    from .frontend.tracing import trace
 
     return trace(lambda x: [tanh(mul(x, x))], [ShapedArray((3,), np.dtype("float64"))])

@@ -15,7 +15,7 @@ from typing import Any, Iterator, Union
 
 import numpy as np
 
-from compiler.core import Primitive, ShapedArray
+from .core import Primitive, ShapedArray
 
 _DTYPE_SHORT = {"float16": "f16", "float32": "f32", "float64": "f64", "int8": "i8",
                 "int16": "i16", "int32": "i32", "int64": "i64", "uint8": "u8", "bool": "bool"}

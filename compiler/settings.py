@@ -24,7 +24,7 @@ enable_checks: bool = os.environ.get("TRACEGRAD_ENABLE_CHECKS", "0") in ("1", "t
 # kernels compile in a background thread; "off": never compile (the interpreter only).
 tiers: str = os.environ.get("TRACEGRAD_TIERS", "blocking").strip().lower() or "blocking"
 # Bumped whenever generated code changes meaning, so old cache entries are never reused.
-CODEGEN_VERSION = 6
+CODEGEN_VERSION = 7
 # How kernels are compiled. fastmath without 'nnan'/'ninf' (NaN and Inf keep NumPy's
 # semantics); error_model='numpy' makes x/0 give inf instead of raising, which also keeps a
 # branch out of every loop with a division, so the loop vectorises. (compiler.vmath holds

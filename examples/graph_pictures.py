@@ -26,7 +26,8 @@ import tempfile
 from pathlib import Path
 from typing import Any, Callable
 
-import compiler.fusion
+from tracegrad._compiler.backends.numba_cpu.lowering import can_fuse
+from tracegrad._compiler.schedule import fusion
 import tracegrad
 from tracegrad import nd
 
@@ -80,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     problems = []
     for name, fun, fun_args in examples():
         lowered = tracegrad.grad(fun).lower(*fun_args)
-        plan = compiler.fusion.fuse(lowered.fused_ir)
+        plan = fusion.fuse(lowered.fused_ir, can_fuse)
         groups = plan.groups()
         files = {
             "traced": lowered.ir.to_dot(),
@@ -89,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
         (out / f"{name}.txt").write_text(
             f"# {name}: as traced and differentiated (lowered.ir)\n{lowered.ir}\n\n"
             f"# after the graph passes (lowered.fused_ir)\n{lowered.fused_ir}\n\n"
-            f"# fusion plan (compiler.fusion.fuse(lowered.fused_ir))\n{plan}\n")
+            f"# fusion plan (compiler.fusion.fuse(lowered.fused_ir, can_fuse))\n{plan}\n")
         n_kernels = len(plan.kernels)
         print(f"{name}: {len(lowered.ir.eqns)} equations as traced, "
               f"{len(lowered.fused_ir.eqns)} after the passes, {n_kernels} fused kernel(s)")

@@ -10,7 +10,7 @@
 [0.0, 4.0, 8.0, 12.0]
 """
 
-from compiler.tracing import add_internal_dir
+from tracegrad._compiler.frontend.tracing import add_internal_dir
 
 add_internal_dir(__file__)
 

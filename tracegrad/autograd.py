@@ -12,8 +12,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from compiler.core import Primitive, ShapedArray, vjp_of
-from compiler.ir import Graph
+from tracegrad._compiler.core import Primitive, ShapedArray, vjp_of
+from tracegrad._compiler.ir import Graph
 from tracegrad.errors import (
     GradReqError,
     GraphFreedError,

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from compiler import cache as _cache
+from tracegrad._compiler.backends.numba_cpu import cache as _cache
 
 
 def info() -> dict[str, Any]:

@@ -73,12 +73,12 @@ class Config:
     def __setattr__(self, name: str, value: object) -> None:
         super().__setattr__(name, value)
         # the compiler has its own copy of the settings it needs (it never imports tracegrad)
-        from compiler import settings
+        from tracegrad._compiler import settings
 
         if hasattr(settings, name):
             setattr(settings, name, value)
         if name == "cache_dir":
-            from compiler import cache
+            from tracegrad._compiler.backends.numba_cpu import cache
 
             cache.reset()
 

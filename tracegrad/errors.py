@@ -6,7 +6,7 @@ catches those keeps working; all of them derive from :class:`TracegradError`.
 
 from __future__ import annotations
 
-from compiler.errors import (  # noqa: F401  (re-exported)
+from tracegrad._compiler.errors import (  # noqa: F401  (re-exported)
     ConcretizationError,
     GraphCheckError,
     TracegradError,

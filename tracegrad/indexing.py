@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from compiler import prims as P
+from tracegrad._compiler import prims as P
 
 
 def _is_index_array(k: Any) -> bool:

@@ -20,14 +20,14 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from compiler.autodiff import vjp_graph
-from compiler.core import ShapedArray
-from compiler.errors import ConcretizationError
-from compiler.executor import STATS, call, executable, source_of
-from compiler.interpreter import eval_graph
-from compiler.ir import Graph
-from compiler.passes import optimize
-from compiler.tracing import trace
+from tracegrad._compiler.frontend.autodiff import vjp_graph
+from tracegrad._compiler.core import ShapedArray
+from tracegrad._compiler.errors import ConcretizationError
+from tracegrad._compiler.executor import STATS, call, executable, source_of
+from tracegrad._compiler.frontend.interpreter import eval_graph
+from tracegrad._compiler.ir import Graph
+from tracegrad._compiler.opt import optimize
+from tracegrad._compiler.frontend.tracing import trace
 from tracegrad import state, tree
 from tracegrad.config import config
 from tracegrad.errors import FallbackWarning, StrictModeError
@@ -514,6 +514,7 @@ def cache_info() -> dict[str, int]:
     info = {k: int(STATS.get(k, 0)) for k in ("traces", "hits", "fallbacks")}
     info["hits"] += sum(cell[0] for cell in _LIVE_FAST_HITS)
     info.update(compiles=0, disk_hits=0)
-    if "compiler.backend" in sys.modules:  # numba has been used in this process
-        info.update(sys.modules["compiler.backend"].compile_stats())
+    driver = "tracegrad._compiler.backends.numba_cpu.driver"
+    if driver in sys.modules:  # numba has been used in this process
+        info.update(sys.modules[driver].compile_stats())
     return info

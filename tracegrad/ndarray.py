@@ -13,10 +13,10 @@ from typing import Any
 
 import numpy as np
 
-from compiler import prims as P
-from compiler.core import Primitive, bind, register_handler
-from compiler.errors import ConcretizationError
-from compiler.tracing import Tracer
+from tracegrad._compiler import prims as P
+from tracegrad._compiler.core import Primitive, bind, register_handler
+from tracegrad._compiler.errors import ConcretizationError
+from tracegrad._compiler.frontend.tracing import Tracer
 from tracegrad.errors import InPlaceError
 from tracegrad.state import FLAGS
 from tracegrad.tape import NO_VARIABLE, Node, NoVariable, OutputRef, VarNode
@@ -100,7 +100,7 @@ def apply(prim: Primitive, args: tuple, params: dict) -> Any:
 
 def _explain_failure(prim: Primitive, vals: tuple, params: dict) -> None:
     """NumPy's errors rarely name the shapes; the primitive's shape rule does, so let it speak."""
-    from compiler.core import abstractify
+    from tracegrad._compiler.core import abstractify
 
     prim.abstract(*[abstractify(v) for v in vals], **params)
 
@@ -468,7 +468,7 @@ class NDArray:
 
 
 def _user_line() -> str:
-    from compiler.tracing import user_source
+    from tracegrad._compiler.frontend.tracing import user_source
 
     return user_source()
 

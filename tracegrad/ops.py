@@ -13,8 +13,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from compiler import prims as P
-from compiler.prims._util import normalize_axes
+from tracegrad._compiler import prims as P
+from tracegrad._compiler.prims._util import normalize_axes
 from tracegrad.ndarray import NDArray, _binary, _unary, _wrap, apply
 from tracegrad.state import is_training
 

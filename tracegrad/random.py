@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from compiler import prims as P
+from tracegrad._compiler import prims as P
 from tracegrad.ndarray import NDArray, _wrap
 
 

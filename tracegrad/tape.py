@@ -18,8 +18,8 @@ import itertools
 from operator import attrgetter
 from typing import Any
 
-from compiler.core import Primitive, ShapedArray, abstractify
-from compiler.ir import Eqn, Graph, Literal, Var
+from tracegrad._compiler.core import Primitive, ShapedArray, abstractify
+from tracegrad._compiler.ir import Eqn, Graph, Literal, Var
 
 _SEQ = itertools.count()
 

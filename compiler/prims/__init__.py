@@ -1,7 +1,7 @@
 """The primitive registry, one module per kind. Importing this package registers them all."""
 
-from compiler import core as _core  # noqa: E402
-from compiler.prims.elementwise import (  # noqa: F401
+from .. import core as _core  # noqa: E402
+from .elementwise import (  # noqa: F401
     abs,
     add,
     cast,
@@ -36,8 +36,8 @@ from compiler.prims.elementwise import (  # noqa: F401
     tanh,
     where,
 )
-from compiler.prims.linalg import matmul  # noqa: F401
-from compiler.prims.movement import (  # noqa: F401
+from .linalg import matmul  # noqa: F401
+from .movement import (  # noqa: F401
     broadcast_to,
     concatenate,
     reshape,
@@ -47,8 +47,8 @@ from compiler.prims.movement import (  # noqa: F401
     transpose,
     unslice,
 )
-from compiler.prims.random import full, random_normal, random_randint, random_uniform  # noqa: F401
-from compiler.prims.reduce import (  # noqa: F401
+from .random import full, random_normal, random_randint, random_uniform  # noqa: F401
+from .reduce import (  # noqa: F401
     argmax,
     argmin,
     reduce_max,

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from compiler.core import ShapedArray, is_array
+from ..core import ShapedArray, is_array
 
 
 def result_dtype(*args: Any) -> np.dtype:

@@ -13,8 +13,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from compiler.core import Primitive, ShapedArray, register
-from compiler.prims._util import (
+from ..core import Primitive, ShapedArray, register
+from ._util import (
     away_from_ties,
     broadcast_abstract,
     positive,

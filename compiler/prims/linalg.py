@@ -6,9 +6,9 @@ from typing import Any
 
 import numpy as np
 
-from compiler import blas
-from compiler.core import Primitive, ShapedArray, register, unbroadcast
-from compiler.prims._util import rand, result_dtype
+from . import _blas as blas
+from ..core import Primitive, ShapedArray, register, unbroadcast
+from ._util import rand, result_dtype
 
 
 def _matmul_abstract(a: Any, b: Any) -> ShapedArray:
@@ -23,7 +23,7 @@ def _matmul_abstract(a: Any, b: Any) -> ShapedArray:
 
 
 def _swap_last(x: Any) -> Any:
-    from compiler.prims.movement import transpose
+    from .movement import transpose
 
     n = len(x.shape)
     return transpose(x, axes=tuple(range(n - 2)) + (n - 1, n - 2))

@@ -10,8 +10,8 @@ from typing import Any
 
 import numpy as np
 
-from compiler.core import Primitive, ShapedArray, register, unbroadcast
-from compiler.prims._util import rand
+from ..core import Primitive, ShapedArray, register, unbroadcast
+from ._util import rand
 
 Index = tuple[tuple[int, int, int], ...]
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from compiler.core import Primitive, ShapedArray, register
+from ..core import Primitive, ShapedArray, register
 
 
 def _abstract(*, shape: tuple[int, ...], dtype: str, **_: Any) -> ShapedArray:

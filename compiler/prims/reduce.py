@@ -6,8 +6,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from compiler.core import Primitive, ShapedArray, register
-from compiler.prims._util import away_from_ties, positive, rand
+from ..core import Primitive, ShapedArray, register
+from ._util import away_from_ties, positive, rand
 
 
 def _reduced_shape(shape: tuple[int, ...], axes: tuple[int, ...], keepdims: bool) -> tuple:
@@ -25,7 +25,7 @@ def _abstract(x: Any, *, axes: tuple[int, ...], keepdims: bool) -> ShapedArray:
 
 def _expand(g: Any, x: Any, axes: tuple[int, ...], keepdims: bool) -> Any:
     """Broadcast a reduced cotangent (or result) back to the shape of ``x``."""
-    from compiler.prims.movement import broadcast_to, reshape
+    from .movement import broadcast_to, reshape
 
     shape = tuple(x.shape)
     if not keepdims:
@@ -63,7 +63,7 @@ reduce_sum = register(Primitive(
 
 def _extremum_vjp(g: Any, out: Any, x: Any, *, axes: tuple, keepdims: bool) -> list:
     # Ties share the gradient equally, so the rule is the gradient of a symmetric function.
-    from compiler.prims.elementwise import eq
+    from .elementwise import eq
 
     hit = eq(x, _expand(out, x, axes, keepdims))
     count = reduce_sum(hit, axes=axes, keepdims=True)

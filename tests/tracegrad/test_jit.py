@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import tracegrad
-from compiler.core import REGISTRY, is_array
-from compiler.executor import call  # noqa: F401
+from tracegrad._compiler.core import REGISTRY, is_array
+from tracegrad._compiler.executor import call  # noqa: F401
 from tests import functions as F
 from tracegrad import autograd, nd
 from tracegrad.errors import FallbackWarning, StrictModeError, TracerLeakError

@@ -17,11 +17,11 @@ from typing import Any, Callable, TypeGuard
 
 import numpy as np
 
-from compiler import settings
-from compiler.core import ShapedArray
-from compiler.errors import GraphCheckError
-from compiler.interpreter import eval_graph
-from compiler.ir import Atom, Eqn, Graph, Literal, Var
+from .. import settings
+from ..core import ShapedArray
+from ..errors import GraphCheckError
+from ..frontend.interpreter import eval_graph
+from ..ir import Atom, Eqn, Graph, Literal, Var
 
 FOLD_MAX_SIZE = 1  # larger constants stay symbolic: fusion computes them for free
 
@@ -361,7 +361,7 @@ def _exact_scale(a: Atom) -> TypeGuard[Literal]:
 
 
 def _prim(name: str) -> Any:
-    from compiler.core import REGISTRY
+    from ..core import REGISTRY
 
     return REGISTRY[name]
 

@@ -9,11 +9,11 @@ matches central differences of the gradient.
 import numpy as np
 import pytest
 
-from compiler import executor  # noqa: F401  (registers the call primitive)
-from compiler import prims as P  # noqa: F401  (fills the registry)
-from compiler.core import REGISTRY, ShapedArray, is_array
-from compiler.interpreter import eval_graph
-from compiler.tracing import trace
+from tracegrad._compiler import executor  # noqa: F401  (registers the call primitive)
+from tracegrad._compiler import prims as P  # noqa: F401  (fills the registry)
+from tracegrad._compiler.core import REGISTRY, ShapedArray, is_array
+from tracegrad._compiler.frontend.interpreter import eval_graph
+from tracegrad._compiler.frontend.tracing import trace
 from tracegrad import autograd
 from tracegrad.errors import NotInGraphError
 from tracegrad.ndarray import NDArray, apply

@@ -10,8 +10,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from compiler.vmath import *  # noqa: F401,F403  (exp_f32, log_f64, ...)
-from compiler.vmath import FASTMATH
+from .vmath import *  # noqa: F401,F403  (exp_f32, log_f64, ...)
+from .vmath import FASTMATH
 
 _inline = numba.njit(inline="always", fastmath=FASTMATH, cache=False)
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from compiler.core import bind
-from compiler.ir import Graph, Literal, Var
+from ..core import bind
+from ..ir import Graph, Literal, Var
 
 
 def read(env: dict[int, Any], atom: Var | Literal) -> Any:

@@ -14,14 +14,16 @@ happens in the caller before the child starts.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from typing import Any, Sequence
 
-from compiler import cache
-from compiler.codegen import kernel_arguments, kernel_source, wants_parallel
-from compiler.fusion import Plan, fuse
-from compiler.ir import Graph
+from . import cache
+from .codegen import kernel_arguments, kernel_source, wants_parallel
+from .lowering import can_fuse
+from ...schedule.fusion import Plan, fuse
+from ...ir import Graph
 
 
 def kernel_jobs(plan: Plan) -> list[dict]:
@@ -43,9 +45,18 @@ def _warm(jobs: list[dict]) -> bool:
     return True
 
 
+def _child_command() -> list[str]:
+    """``python -I`` (no working directory, no PYTHONPATH, no user site) importing this module
+    from the folder tracegrad itself was imported from: nothing in the user's folder runs."""
+    top = sys.modules[__name__.partition(".")[0]]
+    root = os.path.dirname(os.path.dirname(os.path.abspath(top.__file__ or "")))
+    code = f"import sys; sys.path.insert(0, {root!r}); from {__name__} import main; main()"
+    return [sys.executable, "-I", "-c", code]
+
+
 def start_compile_process(jobs: list[dict]) -> subprocess.Popen:
     """A child process that compiles ``jobs`` into the disk cache (``python -m compiler.tiers``)."""
-    proc = subprocess.Popen([sys.executable, "-m", "compiler.tiers"], stdin=subprocess.PIPE,
+    proc = subprocess.Popen(_child_command(), stdin=subprocess.PIPE,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     assert proc.stdin is not None
     proc.stdin.write(json.dumps(jobs))
@@ -69,7 +80,7 @@ def cold_jobs(jobs: list[dict]) -> list[dict]:
 
 def compile_jobs(jobs: list[dict]) -> None:
     """Compile (or load) every job's kernel; run in the child process."""
-    from compiler.backend import ensure_compiled, kernel_functions, signature
+    from .driver import ensure_compiled, kernel_functions, signature
 
     for job in jobs:
         serial, parallel = kernel_functions(job["source"])
@@ -82,13 +93,13 @@ class Tiered:
     the disk cache, then loads them and switches. ``last_tier`` names who served a call."""
 
     def __init__(self, graph: Graph) -> None:
-        from compiler.executor import interpreter_backend
+        from ...executor import interpreter_backend
 
         self.graph = graph
         self.slow, _ = interpreter_backend(graph)
         self.fast: Any = None
         self.last_tier = "interpreter"
-        self.plan = fuse(graph)
+        self.plan = fuse(graph, can_fuse)
         jobs = kernel_jobs(self.plan)
         self.proc: subprocess.Popen | None = None
         if jobs and cache.cache_folder() is not None and not _warm(jobs):
@@ -100,7 +111,7 @@ class Tiered:
 
     def switch(self) -> None:
         """Load the compiled kernels (compiling here if the child failed)."""
-        from compiler.backend import build_driver
+        from .driver import build_driver
 
         if self.proc is not None:
             self.proc.wait()
@@ -123,7 +134,8 @@ class Tiered:
         return self.slow(args)
 
 
-if __name__ == "__main__":
+def main() -> None:
+    """The compile child's entry point: jobs as JSON on stdin."""
     compile_jobs(json.loads(sys.stdin.read()))
 
 

@@ -16,7 +16,7 @@ import numba
 import numpy as np
 import pytest
 
-from compiler import vmath
+from tracegrad._compiler.backends.numba_cpu import vmath
 
 LD = np.longdouble
 F32, F64 = np.float32, np.float64

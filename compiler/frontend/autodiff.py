@@ -11,11 +11,11 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from compiler.core import bind, vjp_of
-from compiler.interpreter import read
-from compiler.ir import Graph, Literal
-from compiler.prims import add, full
-from compiler.tracing import GraphBuilder, trace_context
+from ..core import bind, vjp_of
+from .interpreter import read
+from ..ir import Graph, Literal
+from ..prims import add, full
+from .tracing import GraphBuilder, trace_context
 
 
 def add_cotangent(cts: dict[int, Any], key: int, ct: Any) -> None:
@@ -95,6 +95,6 @@ def _ones(aval: Any) -> Any:
 
 
 def _as_tracer(builder: GraphBuilder, atom: Any) -> Any:
-    from compiler.tracing import Tracer
+    from .tracing import Tracer
 
     return Tracer(atom, builder) if not isinstance(atom, Literal) else atom.runtime_value

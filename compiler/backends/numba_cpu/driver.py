@@ -20,11 +20,13 @@ from typing import Any, Callable, Sequence
 import numba
 import numpy as np
 
-from compiler import buffers, cache, settings
-from compiler.codegen import kernel_arguments, wants_parallel
-from compiler.fusion import Kernel, Plan, fuse
-from compiler.ir import Graph, Literal, Namer
-from compiler.vmath import FASTMATH
+from . import buffers, cache
+from ... import settings
+from .codegen import kernel_arguments, wants_parallel
+from .lowering import can_fuse
+from ...schedule.fusion import Kernel, Plan, fuse
+from ...ir import Graph, Literal, Namer
+from .vmath import FASTMATH
 
 _KERNELS: dict[str, tuple[Any, Any]] = {}  # source hash -> (serial, parallel) dispatchers
 _NAMES: dict[int, str] = {}  # id(dispatcher) -> module name, for locks and repairs
@@ -103,7 +105,7 @@ def _compile_in_parallel(plan: Plan, jobs: list[dict]) -> Any:
     half into the disk cache while this process compiles the first half: numba compiles on
     one core, and this machine has two. When this process reaches the later kernels, the
     file lock makes it wait for the child, and it loads them from the cache."""
-    from compiler.tiers import cold_jobs, start_compile_process
+    from .jobs import cold_jobs, start_compile_process
 
     if cache.cache_folder() is None:
         return None
@@ -114,7 +116,7 @@ def _compile_in_parallel(plan: Plan, jobs: list[dict]) -> Any:
 
 
 def numba_backend(graph: Graph) -> tuple[Callable[[Sequence[Any]], list], str]:
-    plan = fuse(graph)
+    plan = fuse(graph, can_fuse)
     return build_driver(plan)
 
 
@@ -138,7 +140,7 @@ def build_driver(plan: Plan) -> tuple[Callable[[Sequence[Any]], list], str]:
             lines.append(f"    {name(v)} = np.asarray({name(v)}, np.{v.aval.dtype.name})")
     sources = []
     log_start = len(COMPILE_LOG)
-    from compiler.tiers import kernel_jobs
+    from .jobs import kernel_jobs
 
     all_jobs = kernel_jobs(plan)  # source, constants and types of each kernel, in step order
     helper = _compile_in_parallel(plan, all_jobs)

@@ -23,11 +23,11 @@ in one kernel share their inner axes, except reductions of per-row values down t
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
-from compiler.ir import Eqn, Graph, Literal, Var
+from ..ir import Eqn, Graph, Literal, Var
 
 REDUCTIONS = ("reduce_sum", "reduce_max", "reduce_min", "reduce_prod")
 MAX_RECOMPUTE = 6  # longest elementwise chain a consumer kernel recomputes instead of loading
@@ -87,7 +87,7 @@ class Plan:
         return out
 
     def __str__(self) -> str:
-        from compiler.ir import Namer, format_params
+        from ..ir import Namer, format_params
 
         name = Namer()
         for v in self.graph.constvars + self.graph.invars:
@@ -117,12 +117,13 @@ def _is_float(aval: Any) -> bool:
     return np.dtype(aval.dtype).kind == "f"
 
 
-def fusable(e: Eqn) -> bool:
+def fusable(e: Eqn, can_fuse: Callable[[Eqn], bool]) -> bool:
+    """Whether ``e`` fits the loop-nest model and the backend's ``can_fuse`` accepts it."""
     name = e.prim.name
     if not (e.prim.kind == "elementwise" or name in REDUCTIONS or name in ("broadcast_to",
                                                                              "reshape")):
         return False
-    if e.prim.multiple_results:
+    if e.prim.multiple_results or not can_fuse(e):
         return False
     if not all(_is_float(a.aval) for a in e.invars) or not _is_float(e.outvars[0].aval):
         return False
@@ -283,8 +284,9 @@ def _domain(e: Eqn) -> tuple[int, ...]:
     return tuple(e.outvars[0].aval.shape)
 
 
-def fuse(graph: Graph) -> Plan:
-    """Cut ``graph`` into kernels and unfused equations."""
+def fuse(graph: Graph, can_fuse: Callable[[Eqn], bool]) -> Plan:
+    """Cut ``graph`` into kernels and unfused equations; ``can_fuse`` is the backend's say
+    on which equations its loop bodies can compute."""
     producer: dict[int, tuple[Eqn, Kernel | None]] = {}  # id(var) -> (eqn, its kernel)
     deps: dict[int, frozenset[int]] = {}  # id(var) -> kernels it depends on, transitively
     kernels: list[Kernel] = []
@@ -334,7 +336,7 @@ def fuse(graph: Graph) -> Plan:
     for e in graph.eqns:
         in_deps = frozenset().union(*[var_deps(a) for a in e.invars])
         target = None
-        if fusable(e):
+        if fusable(e, can_fuse):
             # the kernels computing most of e's inputs first, then larger ones; then kernels
             # over the same shape that e does not depend on (sibling fusion)
             made = [sum(k.produces(a) for a in e.invars) for k in kernels]

@@ -15,10 +15,10 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from compiler import core
-from compiler.core import Primitive, ShapedArray
-from compiler.errors import ConcretizationError, TracerLeakError
-from compiler.ir import Eqn, Graph, Literal, Var
+from .. import core
+from ..core import Primitive, ShapedArray
+from ..errors import ConcretizationError, TracerLeakError
+from ..ir import Eqn, Graph, Literal, Var
 
 _PACKAGE_DIRS: tuple[str, ...] = (os.path.dirname(os.path.abspath(__file__)),)
 
@@ -206,6 +206,6 @@ class Tracer:
     __hash__ = object.__hash__
 
 
-from compiler import prims as P  # noqa: E402  (prims import core, which must come first)
+from .. import prims as P  # noqa: E402  (prims import core, which must come first)
 
 core.register_handler(Tracer, 100, _tracer_bind)

@@ -29,8 +29,12 @@ from typing import Any
 
 import numpy as np
 
-from compiler.fusion import REDUCTIONS, Kernel
-from compiler.ir import Eqn, Literal, Var
+from ...schedule.fusion import REDUCTIONS, Kernel
+from ...ir import Eqn, Literal, Var
+
+# generated kernels import the runtime by its real module name (tracegrad._compiler... once
+# installed), never through a top-level name that the user's folder could shadow
+kernel_rt_module = __name__.rpartition(".")[0] + ".kernel_rt"
 
 _VMATH = ("exp", "log", "log1p", "expm1", "tanh", "sigmoid", "pow", "erf")
 _NUMPY = {"sqrt": "np.sqrt", "sin": "np.sin", "cos": "np.cos", "floor": "np.floor",
@@ -256,7 +260,7 @@ class KernelSource:
                [name.lower() for name in self.consts.values()]
         header = [f"# kernel over shape pattern {self.pattern()}, inner axes {self.inner}",
                   "import numpy as np", "from numba import prange",
-                  "from compiler.kernel_rt import *  # noqa: F403", ""]
+                  f"from {kernel_rt_module} import *  # noqa: F403", ""]
         out = list(header)
         for variant in ("serial", "parallel"):
             out.append(f"def kernel_{variant}({', '.join(args)}):")
@@ -425,7 +429,7 @@ def kernel_arguments(k: Kernel, consts: list[tuple[float, str]]) -> tuple:
 
 def wants_parallel(plan: Any, k: Kernel) -> bool:
     """Whether kernel ``k`` of ``plan`` runs its parallel variant (see settings)."""
-    from compiler import settings
+    from ... import settings
 
     total = int(np.prod(k.shape, dtype=np.int64))
     blas = any(getattr(s, "prim", None) is not None and s.prim.kind == "contraction"

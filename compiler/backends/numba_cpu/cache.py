@@ -30,7 +30,7 @@ import tempfile
 import warnings
 from typing import Any, Iterator
 
-from compiler import settings
+from ... import settings
 
 
 class CacheWarning(UserWarning):

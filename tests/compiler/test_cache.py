@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 
 import tracegrad
-from compiler import settings
+from tracegrad._compiler import settings
 from tracegrad import nd
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 # A small program run in fresh processes: prints JSON with its result and cache counters.
 PROGRAM = """
@@ -128,7 +128,7 @@ def test_tiered_execution_answers_first_from_the_interpreter(tmp_path, monkeypat
 
 
 def test_settings_and_vmath_agree_on_fastmath_flags():
-    from compiler.vmath import FASTMATH
+    from tracegrad._compiler.backends.numba_cpu.vmath import FASTMATH
 
     assert set(settings.NJIT_OPTIONS["fastmath"]) == set(FASTMATH)
     assert not {"nnan", "ninf", "fast"} & set(FASTMATH)

@@ -9,10 +9,11 @@ import numpy as np
 import pytest
 
 import tracegrad
-from compiler import settings
-from compiler.codegen import kernel_source
-from compiler.core import REGISTRY, is_array
-from compiler.fusion import fuse
+from tracegrad._compiler import settings
+from tracegrad._compiler.backends.numba_cpu.codegen import kernel_source
+from tracegrad._compiler.core import REGISTRY, is_array
+from tracegrad._compiler.backends.numba_cpu.lowering import can_fuse
+from tracegrad._compiler.schedule.fusion import fuse
 from tests import functions as F
 from tracegrad import autograd, nd
 from tracegrad.ndarray import NDArray, apply
@@ -25,7 +26,7 @@ FUSABLE = sorted((p for p in REGISTRY.values()
 def _kernels(fun, *args, **kw):
     low = tracegrad.value_and_grad(fun, **kw).lower(*args) if kw.get("argnums") is not None \
         else tracegrad.jit(fun).lower(*args)
-    return fuse(low.fused_ir).kernels
+    return fuse(low.fused_ir, can_fuse).kernels
 
 
 @pytest.mark.parametrize("prim", FUSABLE, ids=lambda p: p.name)
@@ -114,7 +115,7 @@ def test_softplus_value_and_grad_is_one_pass_over_x():
 
 def test_fused_ir_and_dot_show_kernels():
     low = tracegrad.value_and_grad(F.softplus_loss, argnums=1).lower(nd.ones(8), nd.ones(8))
-    plan = fuse(low.fused_ir)
+    plan = fuse(low.fused_ir, can_fuse)
     assert "kernel0[shape=(8,)" in str(plan)
     dot = low.fused_ir.to_dot(plan.groups())
     assert "subgraph cluster_0" in dot and 'label="kernel0"' in dot
@@ -124,7 +125,7 @@ def _fresh_dispatcher(source: str, name: str, folder):
     """Compile a generated kernel again without the disk cache, so its LLVM IR is visible."""
     import numba
 
-    from compiler.vmath import FASTMATH
+    from tracegrad._compiler.backends.numba_cpu.vmath import FASTMATH
 
     path = f"{folder}/_inspect_{name}.py"
     with open(path, "w") as f:
@@ -143,7 +144,7 @@ needs_numba = pytest.mark.skipif(settings.disable_jit, reason="TRACEGRAD_DISABLE
 def test_generated_kernel_vectorises(tmp_path):
     w, x = nd.ones(1000), nd.ones(1000)
     low = tracegrad.value_and_grad(F.softplus_loss, argnums=1).lower(w, x)
-    (kernel,) = fuse(low.fused_ir).kernels
+    (kernel,) = fuse(low.fused_ir, can_fuse).kernels
     src, consts = kernel_source(kernel)
     k = _fresh_dispatcher(src, "softplus", tmp_path)
     y0, y1 = np.empty(1, np.float32), np.empty(1000, np.float32)
@@ -221,7 +222,7 @@ def test_a_new_batch_size_of_the_mlp_compiles_nothing():
 
 
 def test_blas_layout_choice_gives_the_same_product():
-    from compiler import blas
+    from tracegrad._compiler.prims import _blas as blas
 
     rng = np.random.default_rng(3)
     a, b = rng.normal(size=(130, 70)).astype(np.float32), rng.normal(size=(70, 90)).astype(
