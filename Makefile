@@ -2,7 +2,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-slow lint bench bench-deps mxnet-venv clean
+.PHONY: demo test test-slow wheel-check lint bench bench-deps mxnet-venv clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -17,6 +17,10 @@ test: $(STAMP)
 	$(PY) -m pytest
 	# the same compiled-path tests once more through the reference interpreter
 	TRACEGRAD_DISABLE_JIT=1 $(PY) -m pytest tests/tracegrad/test_jit.py tests/compiler/test_compiled.py -q
+
+# Build the wheel and sdist, install the wheel into a fresh venv, run it from a user's folder.
+wheel-check: $(STAMP)
+	PY=$(PY) bash .ci/check_wheel.sh
 
 test-slow: $(STAMP)
 	$(PY) -m pytest -m slow
@@ -47,7 +51,7 @@ bench: bench-deps
 	$(PY) benchmarks/report.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build dist *.egg-info
 
 # HTML documentation (Sphinx + MyST Markdown + autodoc); warnings are errors.
 .PHONY: docs

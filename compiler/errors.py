@@ -29,3 +29,8 @@ class TracerLeakError(TracegradError):
 
 class GraphCheckError(TracegradError):
     """The IR is malformed (a compiler bug, found by check_graph)."""
+
+
+class SettingsError(TracegradError, ValueError):
+    """A setting (a ``TRACEGRAD_*`` variable or ``tracegrad.config`` attribute) has a value
+    it does not accept."""

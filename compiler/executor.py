@@ -1,7 +1,8 @@
 """Turning a graph into something callable, and the ``call`` primitive that runs one.
 
-The executable of a graph is built once and cached on the graph. The default backend is the
-reference interpreter; the numba backend replaces it through :func:`set_backend`.
+The executable of a graph is built once and cached on the graph. Which backend builds it
+follows the settings: the interpreter when the jit is disabled (or tiers are off), the
+numba-CPU backend otherwise — behind :class:`~.tiers.Tiered` when tiers are on.
 """
 
 from __future__ import annotations
@@ -11,70 +12,72 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from . import backends, settings
+from .backends import Backend, Lowered
+from .core import Primitive, ShapedArray, register
 from .frontend.autodiff import vjp_graph
-from .core import Primitive, register
-from .frontend.interpreter import eval_graph
-from .ir import Graph, pretty
+from .frontend.tracing import trace
+from .ir import Graph
+from .opt import optimize
+from .tiers import Tiered
 
 Executable = Callable[[Sequence[Any]], list]
 
 # Process-wide counters, read by tracegrad.cache_info().
 STATS: Counter = Counter()
 
-
-def interpreter_backend(graph: Graph) -> tuple[Executable, str]:
-    """Run the graph equation by equation with NumPy; the 'source' is the plan itself."""
-    consts = list(graph.consts)
-
-    def run(args: Sequence[Any]) -> list:
-        return eval_graph(graph, args, consts)
-
-    plan = "# interpreter plan: each equation runs its NumPy implementation in order\n"
-    return run, plan + pretty(graph)
+_FORCED: list[Backend | None] = [None]
 
 
-def _default_backend(graph: Graph) -> tuple[Executable, str]:
-    from . import settings
+def set_backend(backend: Backend | str | None) -> None:
+    """Run every new graph on ``backend`` (a name or a Backend), whatever the settings;
+    ``None`` returns to the settings' choice. Tests use it to force one backend."""
+    _FORCED[0] = backends.get(backend) if isinstance(backend, str) else backend
 
+
+def current_backend() -> Backend:
+    """The backend new graphs are lowered with."""
+    if _FORCED[0] is not None:
+        return _FORCED[0]
     if settings.disable_jit or settings.tiers == "off":
-        return interpreter_backend(graph)
-    from .backends.numba_cpu.driver import numba_backend  # imports numba: only when first needed
-
-    return numba_backend(graph)
-
-
-_BACKEND: list[Callable[[Graph], tuple[Executable, str]]] = [_default_backend]
-
-
-def set_backend(backend: Callable[[Graph], tuple[Executable, str]]) -> None:
-    """Replace how graphs become executables (tests use it to force the interpreter)."""
-    _BACKEND[0] = backend
+        return backends.get("interpreter")
+    return backends.get("numba_cpu")
 
 
 def executable(graph: Graph) -> Executable:
     """The cached executable of ``graph`` (tiered when ``settings.tiers == "on"``)."""
     exe = graph.cache.get("exe")
     if exe is None:
-        from . import settings
-
-        if settings.tiers == "on" and not settings.disable_jit and \
-                _BACKEND[0] is _default_backend:
-            from .backends.numba_cpu.jobs import Tiered
-
-            exe = Tiered(graph)
+        backend = current_backend()
+        if settings.tiers == "on" and _FORCED[0] is None and backend.name != "interpreter":
+            exe = Tiered(graph, backends.get("interpreter"), backend)
         else:
-            exe, graph.cache["source"] = _BACKEND[0](graph)
+            lowered = graph.cache["lowered"] = backend.lower(graph)
+            exe = lowered.run
         graph.cache["exe"] = exe
     return exe
 
 
-def source_of(graph: Graph) -> str:
-    """The code that runs ``graph`` (waits for a background compilation to finish)."""
+def lowered(graph: Graph) -> Lowered:
+    """What the backend made of ``graph``: source, fusion plan, compile log (waits for a
+    background compilation to finish)."""
     exe = executable(graph)
-    if hasattr(exe, "wait"):  # tiered: the compiled code exists once it has switched
+    if isinstance(exe, Tiered):
         exe.wait()
-    return graph.cache["source"]
+        assert exe.lowered is not None
+        return exe.lowered
+    return graph.cache["lowered"]
 
+
+def compile_stats() -> dict[str, int]:
+    """Compiles and disk-cache loads of every backend used so far, added up."""
+    total: Counter = Counter(compiles=0, disk_hits=0)
+    for b in backends.loaded():
+        total.update(b.stats())
+    return dict(total)
+
+
+# -- the call primitive: a whole graph as one operation ---------------------------------------
 
 def _float_inputs(graph: Graph) -> list[int]:
     return [i for i, v in enumerate(graph.invars) if v.aval.dtype.kind == "f"]
@@ -84,8 +87,6 @@ def call_vjp_graph(graph: Graph) -> Graph:
     """The graph (args..., output cotangents...) -> gradients of the float inputs."""
     vg = graph.cache.get("vjp")
     if vg is None:
-        from .opt import optimize
-
         vg = optimize(vjp_graph(graph, _float_inputs(graph), seed="input", keep_outputs=False))
         graph.cache["vjp"] = vg
     return vg
@@ -108,15 +109,14 @@ def _call_vjp(cts: Sequence[Any], outs: Any, *args: Any, graph: Graph) -> list:
     return result
 
 
+def _sample_graph() -> Graph:
+    from . import prims
+
+    return trace(lambda x: [prims.tanh(prims.mul(x, x))],
+                 [ShapedArray((3,), np.dtype("float64"))])
+
+
 call = register(Primitive(
     "call", "other", _call_impl, _call_abstract, _call_vjp, multiple_results=True,
-    samples=lambda: [(( np.array([0.5, -1.0, 2.0]),), {"graph": _sample_graph()})],
+    samples=lambda: [((np.array([0.5, -1.0, 2.0]),), {"graph": _sample_graph()})],
     doc="Run a whole graph as one operation (a jit-compiled function recorded on the tape)."))
-
-
-def _sample_graph() -> Graph:
-    from .core import ShapedArray
-    from .prims import mul, tanh
-    from .frontend.tracing import trace
-
-    return trace(lambda x: [tanh(mul(x, x))], [ShapedArray((3,), np.dtype("float64"))])

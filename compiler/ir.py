@@ -139,13 +139,23 @@ def format_param(value: Any) -> str:
 
 
 def format_params(params: dict[str, Any]) -> str:
-    if not params:
+    """``[k=v, ...]`` sorted by key. A ``body`` graph is not in the brackets: the printer
+    shows it below its equation."""
+    keys = [k for k in sorted(params) if not _is_body(k, params[k])]
+    if not keys:
         return ""
-    return "[" + ", ".join(f"{k}={format_param(params[k])}" for k in sorted(params)) + "]"
+    return "[" + ", ".join(f"{k}={format_param(params[k])}" for k in keys) + "]"
 
 
-def pretty(graph: Graph, with_source: bool = False, indent: int = 2) -> str:
-    name = Namer()
+def _is_body(key: str, value: Any) -> bool:
+    return key == "body" and isinstance(value, Graph)
+
+
+def pretty(graph: Graph, with_source: bool = False, indent: int = 2,
+           name: Namer | None = None) -> str:
+    """The jaxpr-like text of ``graph``. An equation with a ``body`` parameter (a fused
+    kernel) is followed by its body, indented, with names shared with the outer graph."""
+    name = name or Namer()
     pad = " " * indent
     consts = " ".join(name.binder(v) for v in graph.constvars)
     ins = " ".join(name.binder(v) for v in graph.invars)
@@ -157,6 +167,9 @@ def pretty(graph: Graph, with_source: bool = False, indent: int = 2) -> str:
         if with_source and e.source:
             line += f"    # {e.source}"
         lines.append(line)
+        body = e.params.get("body")
+        if _is_body("body", body):
+            lines.append(f"{pad}    " + pretty(body, with_source, indent + 6, name))
     outs = " ".join(name(a) for a in graph.outvars)
     lines.append(f"{pad}in ({outs}) }}")
     return "\n".join(lines)

@@ -5,9 +5,10 @@ MLP's cross-entropy) the script takes the gradient with ``tracegrad.grad``, lowe
 example arguments and writes:
 
 * ``NAME_traced.dot``: ``lowered.ir``, the gradient graph as traced and differentiated;
-* ``NAME_fused.dot``: ``lowered.fused_ir``, after the graph passes, with each fused kernel
-  drawn as a blue cluster (``compiler.fusion.fuse(fused_ir).groups()``);
-* ``NAME.txt``: the text form of both graphs and the fusion plan;
+* ``NAME_fused.dot``: ``lowered.to_dot()``, the graph after the passes, with each fused
+  kernel drawn as a blue cluster;
+* ``NAME.txt``: the text form of every stage: ``lowered.ir``, ``lowered.optimized_ir`` and
+  ``lowered.fused_ir`` (each kernel one ``fused`` equation with its body);
 * ``NAME_traced.svg`` and ``NAME_fused.svg`` when Graphviz's ``dot`` program is installed
   (skipped with a note otherwise).
 
@@ -26,8 +27,6 @@ import tempfile
 from pathlib import Path
 from typing import Any, Callable
 
-from tracegrad._compiler.backends.numba_cpu.lowering import can_fuse
-from tracegrad._compiler.schedule import fusion
 import tracegrad
 from tracegrad import nd
 
@@ -81,19 +80,14 @@ def main(argv: list[str] | None = None) -> int:
     problems = []
     for name, fun, fun_args in examples():
         lowered = tracegrad.grad(fun).lower(*fun_args)
-        plan = fusion.fuse(lowered.fused_ir, can_fuse)
-        groups = plan.groups()
-        files = {
-            "traced": lowered.ir.to_dot(),
-            "fused": lowered.fused_ir.to_dot(groups),
-        }
+        files = {"traced": lowered.ir.to_dot(), "fused": lowered.to_dot()}
         (out / f"{name}.txt").write_text(
             f"# {name}: as traced and differentiated (lowered.ir)\n{lowered.ir}\n\n"
-            f"# after the graph passes (lowered.fused_ir)\n{lowered.fused_ir}\n\n"
-            f"# fusion plan (compiler.fusion.fuse(lowered.fused_ir, can_fuse))\n{plan}\n")
-        n_kernels = len(plan.kernels)
+            f"# after the graph passes (lowered.optimized_ir)\n{lowered.optimized_ir}\n\n"
+            f"# fused kernels (lowered.fused_ir)\n{lowered.fused_ir}\n")
+        n_kernels = len(lowered.plan.kernels) if lowered.plan else 0
         print(f"{name}: {len(lowered.ir.eqns)} equations as traced, "
-              f"{len(lowered.fused_ir.eqns)} after the passes, {n_kernels} fused kernel(s)")
+              f"{len(lowered.optimized_ir.eqns)} after the passes, {n_kernels} fused kernel(s)")
         for stage, text in files.items():
             path = out / f"{name}_{stage}.dot"
             path.write_text(text + "\n")

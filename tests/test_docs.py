@@ -12,7 +12,6 @@ table, and (in the slow set) the Sphinx build with warnings as errors.
 
 from __future__ import annotations
 
-import dataclasses
 import doctest
 import importlib
 import pkgutil
@@ -97,7 +96,7 @@ def test_configuration_page_names_every_setting():
             used |= set(re.findall(r"TRACEGRAD_[A-Z_]+[A-Z]", path.read_text()))
     missing = sorted(v for v in used if f"`{v}`" not in page)
     assert not missing, f"docs/configuration.md does not describe {missing}"
-    fields = [f.name for f in dataclasses.fields(tracegrad.config)]
+    fields = tracegrad.config.names()
     missing = [f for f in fields if f"`{f}`" not in page]
     assert not missing, f"docs/configuration.md does not describe config.{missing}"
 

@@ -64,7 +64,7 @@ def test_graph_pictures(tmp_path):
             text = (tmp_path / f"{name}_{stage}.dot").read_text()
             assert text.startswith("digraph tracegrad {")
         assert "subgraph cluster_" in (tmp_path / f"{name}_fused.dot").read_text()
-        assert "fusion plan" in (tmp_path / f"{name}.txt").read_text()
+        assert "= fused[" in (tmp_path / f"{name}.txt").read_text()
     svgs = sorted(p.name for p in tmp_path.glob("*.svg"))
     if shutil.which("dot"):
         assert len(svgs) == 6

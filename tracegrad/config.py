@@ -19,6 +19,9 @@ variable                       default      meaning
                                             was seen this often (0: never)
 =============================  ===========  ==================================================
 
+Every value is validated once: an unknown value raises ``SettingsError``, naming the variable
+and what it accepts.
+
 >>> from tracegrad import config
 >>> config.strict
 False
@@ -27,63 +30,41 @@ False
 from __future__ import annotations
 
 import logging
-import os
-from dataclasses import dataclass, fields
+from typing import Any
+
+from tracegrad._compiler import settings
 
 
-def _flag(name: str, default: str = "0") -> bool:
-    return os.environ.get(name, default).strip().lower() in ("1", "true", "yes", "on")
-
-
-def _default_cache_dir() -> str:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "tracegrad")
-
-
-@dataclass
 class Config:
-    strict: bool = False
-    disable_jit: bool = False
-    debug: int = 0
-    enable_checks: bool = False
-    cache_dir: str = ""
-    num_threads: int = 0
-    parallel_min: int = 32768
-    tiers: str = "blocking"
-    compile_loops_after: int = 3
+    """A view of the compiler's settings (``tracegrad._compiler.settings``, the one source):
+    reading an attribute reads the setting, assigning validates and sets it."""
 
-    @classmethod
-    def from_env(cls) -> Config:
-        return cls(
-            strict=_flag("TRACEGRAD_STRICT"),
-            disable_jit=_flag("TRACEGRAD_DISABLE_JIT"),
-            debug=int(os.environ.get("TRACEGRAD_DEBUG", "0") or 0),
-            enable_checks=_flag("TRACEGRAD_ENABLE_CHECKS"),
-            cache_dir=os.environ.get("TRACEGRAD_CACHE_DIR") or _default_cache_dir(),
-            num_threads=int(os.environ.get("TRACEGRAD_NUM_THREADS", "0") or 0),
-            parallel_min=int(os.environ.get("TRACEGRAD_PARALLEL_MIN", "32768")),
-            tiers=os.environ.get("TRACEGRAD_TIERS", "blocking").strip().lower() or "blocking",
-            compile_loops_after=int(os.environ.get("TRACEGRAD_COMPILE_LOOPS_AFTER", "3") or 0),
-        )
+    __slots__ = ()
 
-    def as_dict(self) -> dict:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+    def __getattr__(self, name: str) -> Any:
+        if name in self.names():
+            return getattr(settings, name)
+        raise AttributeError(f"tracegrad.config has no setting {name!r}; the settings are "
+                             f"{', '.join(self.names())}")
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        settings.set(name, value)
 
-    def __setattr__(self, name: str, value: object) -> None:
-        super().__setattr__(name, value)
-        # the compiler has its own copy of the settings it needs (it never imports tracegrad)
-        from tracegrad._compiler import settings
+    @staticmethod
+    def names() -> list[str]:
+        return [s.name for s in settings.SPECS]
 
-        if hasattr(settings, name):
-            setattr(settings, name, value)
-        if name == "cache_dir":
-            from tracegrad._compiler.backends.numba_cpu import cache
+    def as_dict(self) -> dict[str, Any]:
+        return settings.as_dict()
 
-            cache.reset()
+    def __dir__(self) -> list[str]:
+        return self.names() + ["as_dict", "names"]
+
+    def __repr__(self) -> str:
+        return "config(" + ", ".join(f"{k}={v!r}" for k, v in self.as_dict().items()) + ")"
 
 
-config = Config.from_env()
+config = Config()
 
 logger = logging.getLogger("tracegrad")
 if config.debug and not logger.handlers:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from tracegrad._compiler.errors import (  # noqa: F401  (re-exported)
     ConcretizationError,
     GraphCheckError,
+    SettingsError,
     TracegradError,
     TracerLeakError,
 )

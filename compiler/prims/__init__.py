@@ -1,6 +1,5 @@
 """The primitive registry, one module per kind. Importing this package registers them all."""
 
-from .. import core as _core  # noqa: E402
 from .elementwise import (  # noqa: F401
     abs,
     add,
@@ -56,5 +55,3 @@ from .reduce import (  # noqa: F401
     reduce_prod,
     reduce_sum,
 )
-
-_core._SUM_AND_RESHAPE[:] = [reduce_sum, reshape]

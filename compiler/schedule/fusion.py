@@ -27,6 +27,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ..core import Primitive
+from ..frontend.interpreter import eval_graph
 from ..ir import Eqn, Graph, Literal, Var
 
 REDUCTIONS = ("reduce_sum", "reduce_max", "reduce_min", "reduce_prod")
@@ -436,3 +438,34 @@ def _assign_io(plan: Plan) -> None:
                 stored.add(id(v))
                 keep.append(v)
         k.outputs = keep
+
+
+# -- the fused IR: each kernel as one equation with its body ---------------------------------
+
+def _run_body(*args: Any, body: Graph, name: str, shape: tuple) -> list:
+    return eval_graph(body, args)
+
+
+def _body_avals(*args: Any, body: Graph, name: str, shape: tuple) -> list:
+    return body.out_avals
+
+
+# Not in the registry: it exists only in fused_ir, to show (and, through the interpreter,
+# run) a kernel as one operation whose body is its equations.
+FUSED = Primitive("fused", "other", _run_body, _body_avals, multiple_results=True,
+                  doc="A fused kernel: its body graph runs as one loop nest.")
+
+
+def fused_graph(plan: Plan) -> Graph:
+    """The plan as a graph: every kernel becomes one ``fused`` equation whose ``body`` is the
+    kernel's equations, from its inputs (read) to its outputs (stored)."""
+    eqns = []
+    for s in plan.steps:
+        if isinstance(s, Kernel):
+            body = Graph([], list(s.inputs), list(s.eqns), list(s.outputs))
+            eqns.append(Eqn(FUSED, {"name": s.name, "shape": s.shape, "body": body},
+                            list(s.inputs), list(s.outputs)))
+        else:
+            eqns.append(s)
+    g = plan.graph
+    return Graph(list(g.constvars), list(g.invars), eqns, list(g.outvars), list(g.consts))

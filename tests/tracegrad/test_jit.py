@@ -167,7 +167,7 @@ def test_the_seed_gradient_graph_reads_like_a_hand_written_one():
     g = tracegrad.grad(lambda x: 2 * nd.dot(x.T, x))
     low = g.lower(nd.arange(4).reshape((4, 1)))
     assert "reduce_sum" not in str(low.ir)  # (1,1) output: size 1, no reduction needed
-    assert str(low.fused_ir) == (
+    assert str(low.optimized_ir) == (
         "{ lambda ; a:f32[4,1]. let\n"
         "    b:f32[4,1] = mul a 4.0:f32[]\n"
         "  in (b) }")

@@ -134,6 +134,9 @@ def reset() -> None:
     _STATE["dir"] = None
 
 
+settings.on_change("cache_dir", reset)
+
+
 def write_atomic(path: str, text: str) -> None:
     tmp = f"{path}.{os.getpid()}.tmp"
     with open(tmp, "w") as f:
