@@ -5,8 +5,10 @@ Every operation tracegrad knows is a :class:`Primitive`, declared once with all 
 * ``impl``      the NumPy implementation (the reference semantics);
 * ``abstract``  the shape/dtype rule, used when the arguments are symbolic;
 * ``vjp``       the reverse-mode rule, written with other primitives only, so that the same
-                rule runs on NumPy arrays, on recorded NDArrays and on IR tracers;
-* ``scalar``    for elementwise primitives, the scalar expression template used by fusion.
+                rule runs on NumPy arrays, on recorded NDArrays and on IR tracers.
+
+How a backend computes a primitive inside a fused kernel is the backend's own table (e.g.
+``backends/numba_cpu/lowering.py``), not part of the declaration.
 
 Calling a primitive *binds* it: the argument types decide what happens. A value type that
 wants to intercept primitives (an IR tracer, tracegrad's NDArray) registers a handler with a
@@ -40,12 +42,12 @@ class ShapedArray(NamedTuple):
 class Primitive:
     """One operation, with every rule the compiler needs to run, trace and differentiate it."""
 
-    __slots__ = ("name", "kind", "impl", "abstract", "vjp", "scalar", "nondiff_argnums",
-                 "samples", "multiple_results", "doc", "elementwise", "uses_needs")
+    __slots__ = ("name", "kind", "impl", "abstract", "vjp", "nondiff_argnums", "samples",
+                 "multiple_results", "doc", "elementwise", "uses_needs")
 
     def __init__(self, name: str, kind: str, impl: Callable, abstract: Callable,
-                 vjp: Callable | None = None, *, scalar: str | None = None,
-                 nondiff_argnums: tuple[int, ...] = (), samples: Callable | None = None,
+                 vjp: Callable | None = None, *, nondiff_argnums: tuple[int, ...] = (),
+                 samples: Callable | None = None,
                  multiple_results: bool = False, doc: str = "", uses_needs: bool = False) -> None:
         self.name = name
         self.kind = kind  # elementwise | reduce | movement | contraction | random | other
@@ -54,7 +56,6 @@ class Primitive:
         self.impl = impl
         self.abstract = abstract
         self.vjp = vjp
-        self.scalar = scalar
         self.nondiff_argnums = nondiff_argnums
         self.samples = samples
         self.multiple_results = multiple_results

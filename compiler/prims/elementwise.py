@@ -1,10 +1,9 @@
 """Elementwise primitives: NumPy broadcasting, one output element per input element.
 
-Each declaration carries its NumPy implementation, its VJP (written with primitives only, and
-never undoing broadcasting itself: ``core.vjp_of`` does that once for all of them) and the
-scalar template that fusion substitutes into a loop body. Template functions such as
-``exp(...)`` are resolved by the code generator (to its vectorisable math library where one
-exists); ``{zero}``, ``{one}`` and ``{dtype}`` become constants of the output's dtype.
+Each declaration carries its NumPy implementation and its VJP (written with primitives only,
+and never undoing broadcasting itself: ``core.vjp_of`` does that once for all of them). How a
+backend computes one in a fused loop is the backend's business (for numba-CPU, the scalar
+templates in ``backends/numba_cpu/lowering.py``).
 """
 
 from __future__ import annotations
@@ -24,21 +23,21 @@ from ._util import (
 )
 
 
-def _unary(name: str, impl: Callable, vjp: Callable | None, scalar: str,
-           sample: Callable = rand, doc: str = "") -> Primitive:
+def _unary(name: str, impl: Callable, vjp: Callable | None, sample: Callable = rand,
+           doc: str = "") -> Primitive:
     return register(Primitive(
-        name, "elementwise", impl, same_abstract, vjp, scalar=scalar,
+        name, "elementwise", impl, same_abstract, vjp,
         samples=lambda: [((sample(3, 4),), {})], doc=doc))
 
 
-def _binary(name: str, impl: Callable, vjp: Callable | None, scalar: str,
+def _binary(name: str, impl: Callable, vjp: Callable | None,
             samples: Callable | None = None, doc: str = "") -> Primitive:
     if samples is None:
         def samples() -> list:
             return [((rand(3, 4), rand(3, 4)), {}), ((rand(3, 1), rand(4)), {}),
                     ((rand(2, 3), 1.5), {})]
     return register(Primitive(name, "elementwise", impl, broadcast_abstract, vjp,
-                              scalar=scalar, samples=samples, doc=doc))
+                              samples=samples, doc=doc))
 
 
 def _zero(*_: Any, **__: Any) -> list:
@@ -47,26 +46,26 @@ def _zero(*_: Any, **__: Any) -> list:
 
 # -- unary ------------------------------------------------------------------------------------
 
-neg = _unary("neg", np.negative, lambda g, out, x: [-g], "(-{0})")
-exp = _unary("exp", np.exp, lambda g, out, x: [g * out], "exp({0})")
-log = _unary("log", np.log, lambda g, out, x: [g / x], "log({0})", positive)
-log1p = _unary("log1p", np.log1p, lambda g, out, x: [g / (x + 1.0)], "log1p({0})", positive)
-expm1 = _unary("expm1", np.expm1, lambda g, out, x: [g * (out + 1.0)], "expm1({0})")
-sqrt = _unary("sqrt", np.sqrt, lambda g, out, x: [g * 0.5 / out], "sqrt({0})", positive)
-tanh = _unary("tanh", np.tanh, lambda g, out, x: [g * (1.0 - out * out)], "tanh({0})")
-sin = _unary("sin", np.sin, lambda g, out, x: [g * cos(x)], "sin({0})")
-cos: Primitive = _unary("cos", np.cos, lambda g, out, x: [-(g * sin(x))], "cos({0})")
-abs = _unary("abs", np.abs, lambda g, out, x: [g * sign(x)], "abs({0})", away_from_ties)
-sign: Primitive = _unary("sign", np.sign, _zero, "sign({0})", away_from_ties)
-floor = _unary("floor", np.floor, _zero, "floor({0})", away_from_ties)
-ceil = _unary("ceil", np.ceil, _zero, "ceil({0})", away_from_ties)
+neg = _unary("neg", np.negative, lambda g, out, x: [-g])
+exp = _unary("exp", np.exp, lambda g, out, x: [g * out])
+log = _unary("log", np.log, lambda g, out, x: [g / x], positive)
+log1p = _unary("log1p", np.log1p, lambda g, out, x: [g / (x + 1.0)], positive)
+expm1 = _unary("expm1", np.expm1, lambda g, out, x: [g * (out + 1.0)])
+sqrt = _unary("sqrt", np.sqrt, lambda g, out, x: [g * 0.5 / out], positive)
+tanh = _unary("tanh", np.tanh, lambda g, out, x: [g * (1.0 - out * out)])
+sin = _unary("sin", np.sin, lambda g, out, x: [g * cos(x)])
+cos: Primitive = _unary("cos", np.cos, lambda g, out, x: [-(g * sin(x))])
+abs = _unary("abs", np.abs, lambda g, out, x: [g * sign(x)], away_from_ties)
+sign: Primitive = _unary("sign", np.sign, _zero, away_from_ties)
+floor = _unary("floor", np.floor, _zero, away_from_ties)
+ceil = _unary("ceil", np.ceil, _zero, away_from_ties)
 def _round_impl(x: np.ndarray) -> np.ndarray:
     # MXNet rounds halves away from zero (2.5 -> 3); np.round/np.rint round them to even.
     t = np.trunc(x)
     return np.where(np.abs(x - t) == 0.5, t + np.sign(x), np.rint(x)).astype(x.dtype, copy=False)
 
 
-round = _unary("round", _round_impl, _zero, "round_half_away({0})", away_from_ties)
+round = _unary("round", _round_impl, _zero, away_from_ties)
 
 
 def _sigmoid_impl(x: np.ndarray) -> np.ndarray:
@@ -74,8 +73,7 @@ def _sigmoid_impl(x: np.ndarray) -> np.ndarray:
     return (np.tanh(x * 0.5) * 0.5 + 0.5).astype(x.dtype, copy=False)
 
 
-sigmoid = _unary("sigmoid", _sigmoid_impl, lambda g, out, x: [g * out * (1.0 - out)],
-                 "sigmoid({0})")
+sigmoid = _unary("sigmoid", _sigmoid_impl, lambda g, out, x: [g * out * (1.0 - out)])
 
 
 def _relu_impl(x: np.ndarray) -> np.ndarray:
@@ -83,8 +81,7 @@ def _relu_impl(x: np.ndarray) -> np.ndarray:
 
 
 # MXNet's relu has gradient 0 at x == 0.
-relu = _unary("relu", _relu_impl, lambda g, out, x: [where(x > 0, g, 0.0)],
-              "maximum({0}, {zero})", away_from_ties)
+relu = _unary("relu", _relu_impl, lambda g, out, x: [where(x > 0, g, 0.0)], away_from_ties)
 
 
 def _stop_impl(x: np.ndarray) -> np.ndarray:
@@ -93,7 +90,7 @@ def _stop_impl(x: np.ndarray) -> np.ndarray:
 
 stop_gradient = register(Primitive(
     "stop_gradient", "elementwise", _stop_impl, same_abstract, lambda g, out, x: [None],
-    scalar="{0}", samples=lambda: [((rand(3),), {})],
+    samples=lambda: [((rand(3),), {})],
     doc="Identity whose gradient is zero (nd.stop_gradient, detach)."))
 
 
@@ -108,18 +105,16 @@ def _cast_abstract(x: Any, *, dtype: str) -> ShapedArray:
 cast: Primitive = register(Primitive(
     "cast", "elementwise", _cast_impl, _cast_abstract,
     lambda g, out, x, *, dtype: [cast(g, dtype=np.dtype(x.dtype).name)],
-    scalar="{dtype}({0})",
     samples=lambda: [((rand(3, 2),), {"dtype": "float64"})],
     doc="Convert to another dtype (astype)."))
 
 
 # -- binary -----------------------------------------------------------------------------------
 
-add = _binary("add", np.add, lambda g, out, x, y: [g, g], "({0} + {1})")
-sub = _binary("sub", np.subtract, lambda g, out, x, y: [g, -g], "({0} - {1})")
-mul = _binary("mul", np.multiply, lambda g, out, x, y: [g * y, g * x], "({0} * {1})")
+add = _binary("add", np.add, lambda g, out, x, y: [g, g])
+sub = _binary("sub", np.subtract, lambda g, out, x, y: [g, -g])
+mul = _binary("mul", np.multiply, lambda g, out, x, y: [g * y, g * x])
 div = _binary("div", np.divide, lambda g, out, x, y: [g / y, -(g * out / y)],
-              "({0} / {1})",
               lambda: [((rand(3, 4), positive(3, 4)), {}), ((rand(3, 1), positive(4)), {}),
                        ((1.5, positive(2, 3)), {})])
 
@@ -131,7 +126,7 @@ def _pow_vjp(g: Any, out: Any, x: Any, y: Any) -> list:
     return [gx, gy]
 
 
-power = _binary("pow", np.power, _pow_vjp, "pow({0}, {1})",
+power = _binary("pow", np.power, _pow_vjp,
                 lambda: [((positive(3, 4), rand(3, 4)), {}), ((positive(3, 1), 3.0), {}),
                          ((positive(2, 3), 0.5), {})])
 
@@ -152,30 +147,28 @@ def _tie_free() -> list:
             ((away_from_ties(2, 3), 0.05), {})]
 
 
-maximum = _binary("maximum", np.maximum, _max_vjp, "maximum({0}, {1})", _tie_free)
-minimum = _binary("minimum", np.minimum, _min_vjp, "minimum({0}, {1})", _tie_free)
-mod = _binary("mod", np.mod, lambda g, out, x, y: [g, -(g * floor(x / y))], "mod({0}, {1})",
+maximum = _binary("maximum", np.maximum, _max_vjp, _tie_free)
+minimum = _binary("minimum", np.minimum, _min_vjp, _tie_free)
+mod = _binary("mod", np.mod, lambda g, out, x, y: [g, -(g * floor(x / y))],
               # x/y stays 0.4 away from an integer, where floor (so mod) jumps.
               lambda: [(((np.arange(12.0).reshape(3, 4) - 6.4) * 0.7, np.full((3, 4), 0.7)),
                         {})])
 
 
-def _compare(name: str, ufunc: np.ufunc, op: str) -> Primitive:
+def _compare(name: str, ufunc: np.ufunc) -> Primitive:
     # MXNet comparisons return 0/1 in the inputs' dtype, not booleans.
     def impl(x: Any, y: Any) -> np.ndarray:
         return ufunc(x, y).astype(result_dtype(x, y))
 
-    return _binary(name, impl, lambda g, out, x, y: [None, None],
-                   f"({{one}} if {{0}} {op} {{1}} else {{zero}})",
-                   _tie_free)
+    return _binary(name, impl, lambda g, out, x, y: [None, None], _tie_free)
 
 
-eq = _compare("eq", np.equal, "==")
-ne = _compare("ne", np.not_equal, "!=")
-lt = _compare("lt", np.less, "<")
-le = _compare("le", np.less_equal, "<=")
-gt = _compare("gt", np.greater, ">")
-ge = _compare("ge", np.greater_equal, ">=")
+eq = _compare("eq", np.equal)
+ne = _compare("ne", np.not_equal)
+lt = _compare("lt", np.less)
+le = _compare("le", np.less_equal)
+gt = _compare("gt", np.greater)
+ge = _compare("ge", np.greater_equal)
 
 
 # -- ternary ----------------------------------------------------------------------------------
@@ -193,7 +186,7 @@ def _where_abstract(c: Any, x: Any, y: Any) -> ShapedArray:
 where: Primitive = register(Primitive(
     "where", "elementwise", _where_impl, _where_abstract,
     lambda g, out, c, x, y: [None, where(c, g, 0.0), where(c, 0.0, g)],
-    scalar="({1} if {0} != {zero} else {2})", nondiff_argnums=(0,),
+    nondiff_argnums=(0,),
     samples=lambda: [((np.array([[1.0, 0.0, 1.0]]), rand(2, 3), rand(2, 1)), {}),
                      ((np.array([0.0, 1.0]), rand(2), 0.0), {})],
     doc="Elementwise choice: x where the condition is nonzero, else y."))

@@ -39,14 +39,13 @@ def _samples() -> list:
             ((x,), {"axes": (0, 1, 2), "keepdims": False})]
 
 
-def _reduce(name: str, ufunc: Callable, vjp: Callable, accumulate: str,
-            samples: Callable = _samples, doc: str = "") -> Primitive:
+def _reduce(name: str, ufunc: Callable, vjp: Callable, samples: Callable = _samples,
+            doc: str = "") -> Primitive:
     def impl(x: np.ndarray, *, axes: tuple[int, ...], keepdims: bool) -> np.ndarray:
         out = ufunc(x, axis=axes, keepdims=keepdims)
         return np.asarray(out, dtype=x.dtype)
 
-    return register(Primitive(name, "reduce", impl, _abstract, vjp, scalar=accumulate,
-                              samples=samples, doc=doc))
+    return register(Primitive(name, "reduce", impl, _abstract, vjp, samples=samples, doc=doc))
 
 
 def _sum_impl(x: np.ndarray, *, axes: tuple[int, ...], keepdims: bool) -> np.ndarray:
@@ -58,7 +57,7 @@ def _sum_impl(x: np.ndarray, *, axes: tuple[int, ...], keepdims: bool) -> np.nda
 reduce_sum = register(Primitive(
     "reduce_sum", "reduce", _sum_impl, _abstract,
     lambda g, out, x, *, axes, keepdims: [_expand(g, x, axes, keepdims)],
-    scalar="add", samples=_samples, doc="Sum along axes."))
+    samples=_samples, doc="Sum along axes."))
 
 
 def _extremum_vjp(g: Any, out: Any, x: Any, *, axes: tuple, keepdims: bool) -> list:
@@ -70,13 +69,13 @@ def _extremum_vjp(g: Any, out: Any, x: Any, *, axes: tuple, keepdims: bool) -> l
     return [hit * _expand(g, x, axes, keepdims) / count]
 
 
-reduce_max = _reduce("reduce_max", np.max, _extremum_vjp, "max", doc="Maximum along axes.")
-reduce_min = _reduce("reduce_min", np.min, _extremum_vjp, "min", doc="Minimum along axes.")
+reduce_max = _reduce("reduce_max", np.max, _extremum_vjp, doc="Maximum along axes.")
+reduce_min = _reduce("reduce_min", np.min, _extremum_vjp, doc="Minimum along axes.")
 reduce_prod = _reduce(
     "reduce_prod", np.prod,
     # d prod / d x_i = prod / x_i; like MXNet this is undefined where x_i == 0.
     lambda g, out, x, *, axes, keepdims: [_expand(g * out, x, axes, keepdims) / x],
-    "mul", lambda: [((positive(3, 4),), {"axes": (1,), "keepdims": False})],
+    lambda: [((positive(3, 4),), {"axes": (1,), "keepdims": False})],
     doc="Product along axes.")
 
 
@@ -90,7 +89,7 @@ def _arg(name: str, fn: Callable) -> Primitive:
         return np.asarray(fn(x, axis=axis, keepdims=keepdims), dtype=x.dtype)
 
     return register(Primitive(
-        name, "reduce", impl, _arg_abstract, lambda g, out, x, **_: [None], scalar=name,
+        name, "reduce", impl, _arg_abstract, lambda g, out, x, **_: [None],
         samples=lambda: [((rand(3, 4),), {"axis": 1, "keepdims": False})],
         doc=f"Index of the {name[3:]}imum along an axis, as a float."))
 

@@ -1,15 +1,148 @@
-"""The numba-CPU lowering table: which primitives this backend fuses, and how."""
+"""The numba-CPU lowering table: which primitives this backend fuses, and the Python text a
+loop body computes them with.
+
+Everything here is plain data and string formatting. It is imported on the fusion path
+(``can_fuse``), long before a kernel is compiled, so it must not import numba.
+
+* :data:`SCALAR` — the scalar expression template of each elementwise primitive. ``{0}``,
+  ``{1}``, ... are the operands; ``{zero}`` and ``{one}`` become constant arguments (zero in
+  the first input's dtype, one in the output's); other fields are the equation's parameters,
+  plus ``{dtype}``. Function calls in a template are resolved per dtype: names in
+  :data:`VMATH` call the vectorisable ``<name>_f32``/``<name>_f64`` of ``vmath``, names in
+  :data:`NUMPY` their NumPy function, anything else a helper of ``kernel_rt``.
+* :data:`ACCUMULATORS` — how each reduction starts and folds one value in. Reductions
+  accumulate in float64 whatever the input dtype.
+"""
 
 from __future__ import annotations
 
+import re
+from typing import Any, Callable, NamedTuple
+
+import numpy as np
+
 from ...ir import Eqn
 
-_FUSED_MOVEMENT = ("broadcast_to", "reshape")
-_REDUCTIONS = ("reduce_sum", "reduce_max", "reduce_min", "reduce_prod")
+SCALAR: dict[str, str] = {
+    # unary
+    "neg": "(-{0})",
+    "exp": "exp({0})",
+    "log": "log({0})",
+    "log1p": "log1p({0})",
+    "expm1": "expm1({0})",
+    "sqrt": "sqrt({0})",
+    "tanh": "tanh({0})",
+    "sin": "sin({0})",
+    "cos": "cos({0})",
+    "abs": "abs({0})",
+    "sign": "sign({0})",
+    "floor": "floor({0})",
+    "ceil": "ceil({0})",
+    "round": "round_half_away({0})",  # MXNet rounds halves away from zero
+    "sigmoid": "sigmoid({0})",
+    "relu": "maximum({0}, {zero})",
+    "stop_gradient": "{0}",
+    "cast": "{dtype}({0})",
+    # binary
+    "add": "({0} + {1})",
+    "sub": "({0} - {1})",
+    "mul": "({0} * {1})",
+    "div": "({0} / {1})",
+    "pow": "pow({0}, {1})",
+    "maximum": "maximum({0}, {1})",
+    "minimum": "minimum({0}, {1})",
+    "mod": "mod({0}, {1})",
+    # comparisons return 0/1 in the output dtype, as MXNet's do
+    "eq": "({one} if {0} == {1} else {zero})",
+    "ne": "({one} if {0} != {1} else {zero})",
+    "lt": "({one} if {0} < {1} else {zero})",
+    "le": "({one} if {0} <= {1} else {zero})",
+    "gt": "({one} if {0} > {1} else {zero})",
+    "ge": "({one} if {0} >= {1} else {zero})",
+    # ternary
+    "where": "({1} if {0} != {zero} else {2})",
+}
+
+
+class Accumulator(NamedTuple):
+    """A reduction in a loop: the accumulator's initial value, and the statement that folds
+    ``{value}`` into ``{acc}``."""
+
+    init: str
+    update: str
+
+
+ACCUMULATORS: dict[str, Accumulator] = {
+    "reduce_sum": Accumulator("0.0", "{acc} += {value}"),
+    "reduce_prod": Accumulator("1.0", "{acc} *= {value}"),
+    # kernel_rt's maximum/minimum propagate NaN like NumPy (Python's max would drop it)
+    "reduce_max": Accumulator("-np.inf", "{acc} = maximum({acc}, {value})"),
+    "reduce_min": Accumulator("np.inf", "{acc} = minimum({acc}, {value})"),
+}
+
+# Movement a loop body does through axis maps alone: the value is its input's.
+FUSED_MOVEMENT = ("broadcast_to", "reshape")
+
+# Template functions with a vectorisable implementation in vmath, named <name>_f32 and
+# <name>_f64 there (vmath checks at import that they all exist).
+VMATH = ("exp", "log", "log1p", "expm1", "tanh", "sigmoid", "pow", "erf")
+# Template functions that numba vectorises itself, through LLVM intrinsics.
+NUMPY = {"sqrt": "np.sqrt", "sin": "np.sin", "cos": "np.cos", "floor": "np.floor",
+         "ceil": "np.ceil", "rint": "np.rint"}
+SUFFIX = {"float32": "f32", "float64": "f64"}  # dtype -> suffix of the vmath functions
 
 
 def can_fuse(e: Eqn) -> bool:
-    """Whether a loop body of this backend can compute ``e`` (fusion asks)."""
+    """Whether a loop body of this backend can compute ``e`` (fusion asks): whether the
+    table above has a rule for it."""
     if e.prim.kind == "elementwise":
-        return e.prim.scalar is not None
-    return e.prim.name in _REDUCTIONS or e.prim.name in _FUSED_MOVEMENT
+        return e.prim.name in SCALAR
+    if e.prim.kind == "reduce":
+        return e.prim.name in ACCUMULATORS
+    return e.prim.name in FUSED_MOVEMENT
+
+
+def np_type(dtype: Any) -> str:
+    """The NumPy scalar type of ``dtype`` as kernel source text (``np.float32``)."""
+    return f"np.{np.dtype(dtype).name}"
+
+
+def init(prim: str) -> str:
+    return ACCUMULATORS[prim].init
+
+
+def accumulate(prim: str, acc: str, value: str) -> str:
+    """The statement that folds ``value`` into the accumulator ``acc`` of reduction ``prim``."""
+    return ACCUMULATORS[prim].update.format(acc=acc, value=value)
+
+
+_CALL = re.compile(r"\b([a-z_][a-z_0-9]*)\(")
+
+
+def expression(e: Eqn, args: list[str], const: Callable[[float, Any], str]) -> str:
+    """The scalar expression of elementwise (or fused movement) equation ``e`` on operand
+    names ``args``; ``const(value, dtype)`` names a constant argument of the kernel."""
+    dtype = e.outvars[0].aval.dtype
+    if e.prim.name in FUSED_MOVEMENT:
+        return args[0]
+    template = SCALAR.get(e.prim.name)
+    if template is None:
+        raise NotImplementedError(f"no scalar template for {e.prim.name}")
+    in_dtype = e.invars[0].aval.dtype
+    fields = {**e.params, "dtype": np_type(dtype)}
+    # only the constants a template uses become arguments; zero first, so that the constant
+    # numbering (part of the source) stays as it always was
+    if "{zero}" in template:
+        fields["zero"] = const(0.0, in_dtype)
+    if "{one}" in template:
+        fields["one"] = const(1.0, dtype)
+    text = template.format(*args, **fields)
+
+    def resolve(m: re.Match) -> str:
+        fn = m.group(1)
+        if fn in VMATH:
+            return f"{fn}_{SUFFIX[np.dtype(dtype).name]}("
+        return NUMPY.get(fn, fn) + "("
+
+    text = _CALL.sub(resolve, text)
+    return f"{np_type(dtype)}({text})"  # keeps float32 math in float32

@@ -23,6 +23,8 @@ from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic as _numba_intrinsic
 
+from .lowering import SUFFIX, VMATH
+
 __all__ = [
     "FASTMATH", "FUNCTIONS",
     "exp_f32", "exp_f64", "log_f32", "log_f64", "log1p_f32", "log1p_f64",
@@ -723,13 +725,18 @@ def pow_f32(x: np.float32, y: np.float32) -> np.float32:
     return np.float32(_pow_fix(xd, yd, _exp_core_f64(p)))
 
 
-FUNCTIONS = {
-    ("exp", "float32"): exp_f32, ("exp", "float64"): exp_f64,
-    ("log", "float32"): log_f32, ("log", "float64"): log_f64,
-    ("log1p", "float32"): log1p_f32, ("log1p", "float64"): log1p_f64,
-    ("expm1", "float32"): expm1_f32, ("expm1", "float64"): expm1_f64,
-    ("tanh", "float32"): tanh_f32, ("tanh", "float64"): tanh_f64,
-    ("sigmoid", "float32"): sigmoid_f32, ("sigmoid", "float64"): sigmoid_f64,
-    ("pow", "float32"): pow_f32, ("pow", "float64"): pow_f64,
-    ("erf", "float32"): erf_f32, ("erf", "float64"): erf_f64,
-}
+def _exported(names: tuple[str, ...]) -> dict[tuple[str, str], Any]:
+    """(name, dtype) -> implementation, for the names the code generator calls as
+    ``<name>_f32``/``<name>_f64`` (``lowering.VMATH``). The list lives in lowering only; a
+    name without both implementations, or an implementation the list does not name, fails
+    here at import rather than in a generated kernel."""
+    wanted = {f"{n}_{sfx}" for n in names for sfx in SUFFIX.values()}
+    exported = {n for n in __all__ if n.endswith(tuple(f"_{sfx}" for sfx in SUFFIX.values()))}
+    missing = sorted(n for n in wanted if n not in globals() or n not in exported)
+    if missing or exported != wanted:
+        raise ImportError(f"lowering.VMATH and vmath disagree: missing {missing}, "
+                          f"not in VMATH {sorted(exported - wanted)}")
+    return {(n, dt): globals()[f"{n}_{sfx}"] for n in names for dt, sfx in SUFFIX.items()}
+
+
+FUNCTIONS = _exported(VMATH)

@@ -1,0 +1,111 @@
+"""The numba-CPU lowering table (what fuses, and the scalar code of each primitive) and the
+source emitter of the code generator. (Importing tracegrad._compiler registers every
+primitive.)"""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from tracegrad._compiler.backends.numba_cpu import lowering
+from tracegrad._compiler.backends.numba_cpu.emitter import Emitter
+from tracegrad._compiler.core import REGISTRY, ShapedArray
+from tracegrad._compiler.ir import Eqn, Literal, Var
+from tracegrad._compiler.schedule.fusion import REDUCTIONS
+
+# Elementwise primitives the numba-CPU backend deliberately runs unfused (none today): a new
+# elementwise primitive must get a template in lowering.SCALAR or be listed here.
+DELIBERATELY_UNFUSED: set[str] = set()
+
+
+def _eqn(name, *avals, out=None, **params):
+    prim = REGISTRY[name]
+    ins = [a if isinstance(a, Literal) else Var(ShapedArray((3,), np.dtype(a))) for a in avals]
+    return Eqn(prim, params, ins, [Var(ShapedArray((3,), np.dtype(out or avals[0])))])
+
+
+@pytest.mark.parametrize("prim", sorted(REGISTRY.values(), key=lambda p: p.name),
+                         ids=lambda p: p.name)
+def test_can_fuse_is_derived_from_the_table(prim):
+    eqn = Eqn(prim, {}, [], [])
+    expected = {"elementwise": prim.name in lowering.SCALAR,
+                "reduce": prim.name in lowering.ACCUMULATORS}.get(
+        prim.kind, prim.name in lowering.FUSED_MOVEMENT)
+    assert lowering.can_fuse(eqn) == expected
+
+
+def test_every_elementwise_primitive_has_a_template_or_is_listed():
+    elementwise = {p.name for p in REGISTRY.values() if p.kind == "elementwise"}
+    assert elementwise - DELIBERATELY_UNFUSED == set(lowering.SCALAR)  # no stale templates
+    assert not DELIBERATELY_UNFUSED & set(lowering.SCALAR)
+
+
+def test_the_reductions_of_the_loop_model_all_have_accumulators():
+    assert set(lowering.ACCUMULATORS) == set(REDUCTIONS)
+    assert not lowering.can_fuse(Eqn(REGISTRY["argmax"], {}, [], []))
+    assert lowering.accumulate("reduce_max", "acc", "v0") == "acc = maximum(acc, v0)"
+    assert lowering.init("reduce_prod") == "1.0"
+
+
+def test_expressions_resolve_math_per_dtype_and_name_their_constants():
+    consts = []
+
+    def const(value, dtype):
+        consts.append((value, np.dtype(dtype).name))
+        return f"C{len(consts) - 1}"
+
+    assert lowering.expression(_eqn("exp", "float32"), ["a"], const) == \
+        "np.float32(exp_f32(a))"
+    assert lowering.expression(_eqn("sqrt", "float64"), ["a"], const) == \
+        "np.float64(np.sqrt(a))"
+    assert lowering.expression(_eqn("round", "float64"), ["a"], const) == \
+        "np.float64(round_half_away(a))"
+    assert lowering.expression(_eqn("cast", "float32", out="float64", dtype="float64"),
+                               ["a"], const) == "np.float64(np.float64(a))"
+    assert consts == []
+    # zero (in the input dtype) is named before one (in the output dtype)
+    assert lowering.expression(_eqn("lt", "float32", "float32"), ["a", "b"], const) == \
+        "np.float32((C1 if a < b else C0))"
+    assert consts == [(0.0, "float32"), (1.0, "float32")]
+
+
+def test_vmath_implements_exactly_the_names_of_the_table():
+    pytest.importorskip("numba")
+    from tracegrad._compiler.backends.numba_cpu import vmath
+
+    assert set(vmath.FUNCTIONS) == {(n, dt) for n in lowering.VMATH
+                                    for dt in ("float32", "float64")}
+
+
+def test_fusion_and_source_generation_do_not_import_numba():
+    code = ("import sys; import tracegrad._compiler.backends.numba_cpu.lowering; "
+            "import tracegrad._compiler.backends.numba_cpu.codegen; "
+            "assert 'numba' not in sys.modules, 'numba was imported'")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_emitter_indents_blocks_and_forgets_their_values():
+    em = Emitter()
+    em.line("a = 1")
+    em.known[1] = "a"
+    with em.block("for i in range(3):"):
+        assert em.known == {1: "a"}  # a block starts from its parent's values
+        em.line("b = a + i")
+        em.known[2] = "b"
+        with em.nest(["for j in range(2):", "for k in range(2):"]):
+            em.line("c = b")
+    assert em.known == {1: "a"}  # b is not valid after its loop
+    em.line("")
+    outer = Emitter()
+    with outer.block("def f():"):
+        outer.extend(em)
+    assert outer.render() == [
+        "def f():",
+        "    a = 1",
+        "    for i in range(3):",
+        "        b = a + i",
+        "        for j in range(2):",
+        "            for k in range(2):",
+        "                c = b",
+        "",
+    ]
