@@ -65,10 +65,13 @@ def same_shape(cx: Context, e: Eqn) -> bool | None:
 @rule("reshape")
 def reshape_of_broadcast(cx: Context, e: Eqn) -> bool | None:
     """``reshape(broadcast_to(x))`` of a one-element x is ``broadcast_to(x)`` to the new
-    shape: every element is x's one value either way."""
+    shape: every element is x's one value either way. (Not when x has more axes than the new
+    shape: a broadcast cannot drop axes.)"""
     b = cx.src(e.invars[0], "broadcast_to")
-    if b is not None and isinstance(b.invars[0], Var) and b.invars[0].aval.size == 1:
-        e.prim, e.params, e.invars = b.prim, {"shape": e.params["shape"]}, [b.invars[0]]
+    if b is None or not isinstance(x := b.invars[0], Var):
+        return None
+    if x.aval.size == 1 and x.aval.ndim <= len(e.params["shape"]):
+        e.prim, e.params, e.invars = b.prim, {"shape": e.params["shape"]}, [x]
     return None
 
 
@@ -112,17 +115,27 @@ def transpose_of_transpose(cx: Context, e: Eqn) -> bool | None:
 
 @rule("reduce_sum")
 def sum_of_broadcast(cx: Context, e: Eqn) -> bool | None:
-    """``sum(broadcast_to(x, s), axes)`` back to x's shape becomes ``x*copies``. Equal up to
-    the rounding of the sum (NaN and ±Inf give NaN and ±Inf either way)."""
+    """``sum(broadcast_to(x, s), axes)`` back to x's shape becomes ``x*copies`` when the sum
+    adds up copies only: every summed axis is one the broadcast made (new, or of length 1 in
+    x). Equal up to the rounding of the sum (NaN and ±Inf give NaN and ±Inf either way)."""
     b = cx.src(e.invars[0], "broadcast_to")
     if b is None:
         return None
     x = b.invars[0]
-    if isinstance(x, Var) and e.outvars[0].aval.shape == x.aval.shape:
+    if isinstance(x, Var) and e.outvars[0].aval.shape == x.aval.shape \
+            and _sums_copies(x.aval.shape, b.outvars[0].aval.shape, e.params["axes"]):
         copies = b.outvars[0].aval.size // max(x.aval.size, 1)
         e.prim, e.params = prim("mul"), {}
         e.invars = [x, Literal(float(copies), x.aval.dtype)]
     return None
+
+
+def _sums_copies(shape: tuple, broadcast: tuple, axes: tuple) -> bool:
+    """Whether summing ``axes`` of an array of ``shape`` broadcast to ``broadcast`` adds up
+    copies only: the new leading axes are all summed, and no summed axis has length > 1 in
+    the array (summing (3,) broadcast to (3, 3) over axis 1 adds different elements)."""
+    lead = len(broadcast) - len(shape)
+    return set(range(lead)) <= set(axes) and all(a < lead or shape[a - lead] == 1 for a in axes)
 
 
 @rule("reshape")

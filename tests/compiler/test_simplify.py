@@ -8,7 +8,7 @@ import pytest
 from tracegrad._compiler import prims as P
 from tracegrad._compiler.core import REGISTRY, ShapedArray
 from tracegrad._compiler.frontend.tracing import trace
-from tracegrad._compiler.opt import same_results
+from tracegrad._compiler.opt import check_graph, optimize, same_results
 from tracegrad._compiler.opt.simplify import RULES, RULES_BY_NAME, simplify
 
 F32, F64 = np.dtype("float32"), np.dtype("float64")
@@ -236,6 +236,35 @@ def test_sum_of_broadcast():
             b:f64[4,3] = broadcast_to[shape=(4, 3)] a
             c:f64[3] = mul a 4.0:f64[]
           in (c) }""")
+
+
+def test_sum_of_broadcast_with_keepdims():
+    check_rule(
+        "sum_of_broadcast",
+        lambda x: P.reduce_sum(P.broadcast_to(x, shape=(4, 3)), axes=(0,), keepdims=True),
+        [(1, 3)], """
+        { lambda ; a:f64[1,3]. let
+            b:f64[4,3] = broadcast_to[shape=(4, 3)] a
+            c:f64[1,3] = mul a 4.0:f64[]
+          in (c) }""")
+
+
+def test_a_sum_across_the_copies_is_not_a_scaling():
+    # (3,) broadcast to (3, 3) repeats x along axis 0; summing axis 1 adds x's elements
+    g = traced(lambda x: P.reduce_sum(P.broadcast_to(x, shape=(3, 3)), axes=(1,),
+                                      keepdims=False), (3,))
+    out = simplify(g, [RULES_BY_NAME["sum_of_broadcast"]])
+    assert str(out) == str(g)
+    assert same_results(g, optimize(g), [np.array([1.0, 2.0, 4.0])])
+
+
+def test_reshape_of_broadcast_never_drops_axes():
+    g = traced(lambda x: P.reshape(P.broadcast_to(x, shape=(1, 1, 8)), shape=(2, 4)),
+               (1, 1, 1))
+    assert str(simplify(g, [RULES_BY_NAME["reshape_of_broadcast"]])) == str(g)
+    out = optimize(g)
+    check_graph(out)
+    assert same_results(g, out, [np.full((1, 1, 1), np.inf)])
 
 
 def test_unbroadcast_sum_reshape():
