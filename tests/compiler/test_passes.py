@@ -92,13 +92,13 @@ def test_x_times_zero_keeps_nan_and_inf():
 def test_optimised_gradient_graphs_compute_the_same_values(name, fun, args, argnums):
     low = tracegrad.value_and_grad(fun, argnums=argnums).lower(*args)
     check_graph(low.ir)
-    check_graph(low.fused_ir)
-    assert len(low.fused_ir.eqns) <= len(low.ir.eqns)
+    check_graph(low.optimized_ir)
+    assert len(low.optimized_ir.eqns) <= len(low.ir.eqns)
     leaves, _ = tracegrad.tree.flatten(list(args), is_leaf=lambda x: hasattr(x, "_data"))
     raw = [x._data for x in leaves]
     from tracegrad._compiler.frontend.interpreter import eval_graph
 
-    for a, b in zip(eval_graph(low.ir, raw), eval_graph(low.fused_ir, raw)):
+    for a, b in zip(eval_graph(low.ir, raw), eval_graph(low.optimized_ir, raw)):
         np.testing.assert_allclose(a, b, rtol=1e-12)
 
 
