@@ -168,7 +168,7 @@ def pretty(graph: Graph, with_source: bool = False, indent: int = 2,
             line += f"    # {e.source}"
         lines.append(line)
         body = e.params.get("body")
-        if _is_body("body", body):
+        if isinstance(body, Graph):
             lines.append(f"{pad}    " + pretty(body, with_source, indent + 6, name))
     outs = " ".join(name(a) for a in graph.outvars)
     lines.append(f"{pad}in ({outs}) }}")

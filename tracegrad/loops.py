@@ -16,8 +16,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from tracegrad._compiler.frontend.autodiff import vjp_graph
 from tracegrad._compiler.executor import executable
+from tracegrad._compiler.frontend.autodiff import vjp_graph
 from tracegrad._compiler.opt import optimize
 from tracegrad.config import config
 from tracegrad.tape import Node, VarNode, recorded_graph, signature_and_values, topo_order

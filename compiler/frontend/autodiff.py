@@ -12,9 +12,9 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..core import bind, vjp_of
-from .interpreter import read
 from ..ir import Graph, Literal
 from ..prims import add, full
+from .interpreter import read
 from .tracing import GraphBuilder, trace_context
 
 

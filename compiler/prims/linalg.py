@@ -6,8 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from . import _blas as blas
 from ..core import Primitive, ShapedArray, register, unbroadcast
+from . import _blas as blas
 from ._util import rand, result_dtype
 
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from tracegrad._compiler import settings
 
 import tracegrad
-from tracegrad._compiler import settings
 from tracegrad import nd
 
 ROOT = Path(__file__).resolve().parents[2]

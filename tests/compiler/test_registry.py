@@ -8,11 +8,11 @@ matches central differences of the gradient.
 
 import numpy as np
 import pytest
-
 import tracegrad._compiler  # noqa: F401  (importing the compiler registers every primitive)
 from tracegrad._compiler.core import REGISTRY, ShapedArray, is_array
 from tracegrad._compiler.frontend.interpreter import eval_graph
 from tracegrad._compiler.frontend.tracing import trace
+
 from tracegrad import autograd
 from tracegrad.errors import NotInGraphError
 from tracegrad.ndarray import NDArray, apply
@@ -21,7 +21,8 @@ from tracegrad.testing import numerical_grad
 PRIMS = sorted(REGISTRY.values(), key=lambda p: p.name)
 DIFFERENTIABLE_KINDS = ("elementwise", "reduce", "movement", "contraction", "other")
 # stop_gradient's gradient is zero by definition, not its derivative (tested in tests/tracegrad/autograd/test_function.py).
-DIFFERENTIABLE = [p for p in PRIMS if p.kind in DIFFERENTIABLE_KINDS and p.name != "stop_gradient"]
+DIFFERENTIABLE = [p for p in PRIMS
+                  if p.kind in DIFFERENTIABLE_KINDS and p.name != "stop_gradient"]
 
 
 def _cases(prim):

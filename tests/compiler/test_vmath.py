@@ -15,7 +15,6 @@ import re
 import numba
 import numpy as np
 import pytest
-
 from tracegrad._compiler.backends.numba_cpu import vmath
 
 LD = np.longdouble

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-import tracegrad
 from tracegrad._compiler.core import REGISTRY, is_array
 from tracegrad._compiler.executor import call  # noqa: F401
+
+import tracegrad
 from tests import functions as F
 from tracegrad import autograd, nd
 from tracegrad.errors import FallbackWarning, StrictModeError, TracerLeakError

@@ -16,7 +16,7 @@ import sys
 
 from ...ir import Eqn, Graph
 from ...schedule.fusion import Plan, fuse
-from .. import Backend, Lowered
+from .. import Backend, Lowered, Pending
 from . import lowering
 
 
@@ -40,7 +40,7 @@ class NumbaCPU(Backend):
         run, source, log = build_driver(plan)
         return Lowered(run, source, plan, log)
 
-    def prepare(self, graph: Graph) -> object | None:
+    def prepare(self, graph: Graph) -> Pending | None:
         from .jobs import kernel_jobs, start_compiling
 
         return start_compiling(kernel_jobs(self.plan(graph)))
