@@ -52,10 +52,6 @@ class KernelLayout:
     def n_phases(self) -> int:
         return len(self.passes)
 
-    @property
-    def split(self) -> bool:
-        return self.strategy == "split"
-
     def is_noop(self, e: Eqn) -> bool:
         return any(e is x for x in self.reductions["noop"])
 
