@@ -129,16 +129,15 @@ def abstractify(x: Any) -> ShapedArray | Any:
 
 # -- the shared VJP driver --------------------------------------------------------------------
 
-# Set by compiler.prims once the primitives exist (they import this module).
-_SUM_AND_RESHAPE: list = []
-
-
 def unbroadcast(ct: Any, shape: tuple[int, ...]) -> Any:
-    """Sum ``ct`` down to ``shape``: the adjoint of NumPy broadcasting, used by every rule."""
+    """Sum ``ct`` down to ``shape``: the adjoint of NumPy broadcasting, used by every rule.
+
+    The two primitives it needs are looked up in the registry when it runs: they are declared
+    in ``prims``, which imports this module."""
     ct_shape = tuple(ct.shape)
     if ct_shape == shape:
         return ct
-    reduce_sum, reshape = _SUM_AND_RESHAPE
+    reduce_sum, reshape = REGISTRY["reduce_sum"], REGISTRY["reshape"]
     lead = len(ct_shape) - len(shape)
     axes = tuple(range(lead)) + tuple(
         lead + i for i, n in enumerate(shape) if n == 1 and ct_shape[lead + i] != 1)

@@ -26,7 +26,7 @@ FUSABLE = sorted((p for p in REGISTRY.values()
 def _kernels(fun, *args, **kw):
     low = tracegrad.value_and_grad(fun, **kw).lower(*args) if kw.get("argnums") is not None \
         else tracegrad.jit(fun).lower(*args)
-    return fuse(low.fused_ir, can_fuse).kernels
+    return fuse(low.optimized_ir, can_fuse).kernels
 
 
 @pytest.mark.parametrize("prim", FUSABLE, ids=lambda p: p.name)
@@ -115,9 +115,9 @@ def test_softplus_value_and_grad_is_one_pass_over_x():
 
 def test_fused_ir_and_dot_show_kernels():
     low = tracegrad.value_and_grad(F.softplus_loss, argnums=1).lower(nd.ones(8), nd.ones(8))
-    plan = fuse(low.fused_ir, can_fuse)
+    plan = fuse(low.optimized_ir, can_fuse)
     assert "kernel0[shape=(8,)" in str(plan)
-    dot = low.fused_ir.to_dot(plan.groups())
+    dot = low.optimized_ir.to_dot(plan.groups())
     assert "subgraph cluster_0" in dot and 'label="kernel0"' in dot
 
 
@@ -144,7 +144,7 @@ needs_numba = pytest.mark.skipif(settings.disable_jit, reason="TRACEGRAD_DISABLE
 def test_generated_kernel_vectorises(tmp_path):
     w, x = nd.ones(1000), nd.ones(1000)
     low = tracegrad.value_and_grad(F.softplus_loss, argnums=1).lower(w, x)
-    (kernel,) = fuse(low.fused_ir, can_fuse).kernels
+    (kernel,) = fuse(low.optimized_ir, can_fuse).kernels
     src, consts = kernel_source(kernel)
     k = _fresh_dispatcher(src, "softplus", tmp_path)
     y0, y1 = np.empty(1, np.float32), np.empty(1000, np.float32)
