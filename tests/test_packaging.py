@@ -90,12 +90,17 @@ def test_no_import_cycles_in_the_compiler():
                 stack.extend(graph.get(m, ()))
 
 
+# NDArray carries NumPy's and MXNet's operator protocol: dozens of one-line dunder methods
+# and properties, kept explicit because they are the eager hot path.
+LARGE_BY_DESIGN = {"NDArray"}
+
+
 def test_modules_and_classes_stay_small():
     for path in list(COMPILER.rglob("*.py")) + list((ROOT / "tracegrad").rglob("*.py")):
         lines = path.read_text().splitlines()
         assert len(lines) <= 520, f"{path.relative_to(ROOT)} has {len(lines)} lines"
         for node in ast.walk(ast.parse("\n".join(lines))):
-            if isinstance(node, ast.ClassDef) and path.name != "vmath.py":
+            if isinstance(node, ast.ClassDef) and node.name not in LARGE_BY_DESIGN:
                 size = node.end_lineno - node.lineno + 1
                 assert size <= 160, f"class {node.name} in {path.name} has {size} lines"
 

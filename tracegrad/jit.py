@@ -35,8 +35,9 @@ from tracegrad._compiler.opt import optimize
 from tracegrad._compiler.schedule.fusion import Plan, fused_graph
 from tracegrad.config import config
 from tracegrad.errors import FallbackWarning, StrictModeError
+from tracegrad.explain import report
 from tracegrad.ndarray import NDArray, _wrap, apply
-from tracegrad.signature import Signature, fast_key, leaf_spec
+from tracegrad.signature import Signature, fast_key, make_signature, rebuild
 from tracegrad.state import FLAGS
 
 log = logging.getLogger("tracegrad")
@@ -134,98 +135,18 @@ class Jitted:
         _LIVE_FAST_HITS.append(self._fast_hits)
         weakref.finalize(self, _retire, self._fast_hits)
 
-    # -- signatures ------------------------------------------------------------------------
-    def _split(self, args: tuple) -> tuple[list, list, tuple]:
-        """(dynamic leaves, per-arg leaf ranges and trees, static values)."""
-        n = len(args)
-        for i in self.static_argnums:
-            if not -n <= i < n:
-                raise ValueError(f"static_argnums {i} is out of range for {n} arguments")
-        static_pos = {i % n for i in self.static_argnums}
-        statics = tuple(args[i] for i in sorted(static_pos))
-        try:
-            hash(statics)
-        except TypeError:
-            raise TypeError("jit: static arguments must be hashable (they are part of the "
-                            f"cache key); got {statics!r}. Use tuples instead of lists.") from None
-        leaves: list = []
-        layout = []
-        for i, a in enumerate(args):
-            if i in static_pos:
-                layout.append(None)
-                continue
-            ls, td = tree.flatten(a, is_leaf=_is_ndarray)
-            layout.append((len(leaves), len(leaves) + len(ls), td))
-            leaves.extend(ls)
-        return leaves, layout, statics
-
-    def _signature(self, args: tuple) -> tuple[Signature, list, list]:
-        leaves, layout, statics = self._split(args)
-        sig = Signature(tuple(None if s is None else s[2] for s in layout),
-                        tuple(leaf_spec(x) for x in leaves), statics, state.is_training())
-        return sig, leaves, layout
-
     # -- tracing ---------------------------------------------------------------------------
     def _transform(self, graph: Graph, dyn: list[int], layout: list, leaves: list) -> Graph:
         """The graph to compile, made from the traced one (``grad`` adds the VJP)."""
         return graph
 
-    def _trace(self, sig: Signature, args: tuple, leaves: list, layout: list) -> Entry:
-        entry = Entry(sig)
-        dyn = [i for i, s in enumerate(sig.leaves) if s[0] == "a"]
-        avals = [ShapedArray(sig.leaves[i][1], np.dtype(sig.leaves[i][2])) for i in dyn]
-        out_tree: list = [None]
-
-        def traced(*tracers: Any) -> list:
-            full = list(leaves)
-            for i, t in zip(dyn, tracers):
-                full[i] = _wrap(t)
-            out = self.fun(*self._rebuild(args, layout, full))
-            outs, out_tree[0] = tree.flatten(out, is_leaf=_is_ndarray)
-            return [o._data if isinstance(o, NDArray) else o for o in outs]
-
-        t0 = time.perf_counter()
-        STATS["traces"] += 1
-        try:
-            with state.pause(train_mode=sig.training):
-                graph = trace(traced, avals)
-        except ConcretizationError as err:
-            entry.fallback = f"{err.reason or 'a concrete value'} at {err.source}"
-            entry.trace_seconds = time.perf_counter() - t0
-            return entry
-        entry.graph = self._transform(graph, dyn, layout, leaves)
-        entry.out_tree = out_tree[0]
-        entry.optimized = optimize(entry.graph)
-        entry.trace_seconds = time.perf_counter() - t0
-        if config.debug:
-            self._log_stages(entry)
-        return entry
-
-    def _log_stages(self, entry: Entry) -> None:
-        log.debug("traced %s:\n%s", self.__name__, entry.graph)
-        if config.debug >= 2:
-            log.debug("optimised:\n%s", entry.optimized)
-        if config.debug >= 3:
-            assert entry.optimized is not None
-            low = lowered(entry.optimized)
-            if low.plan is not None:
-                log.debug("fused:\n%s", fused_graph(low.plan))
-            log.debug("source:\n%s", low.source)
-
-    @staticmethod
-    def _rebuild(args: tuple, layout: list, leaves: list) -> list:
-        out = []
-        for a, spec in zip(args, layout):
-            out.append(a if spec is None else tree.unflatten(spec[2], leaves[spec[0]:spec[1]]))
-        return out
-
     def _entry(self, args: tuple) -> tuple[Entry, list, list]:
-        sig, leaves, layout = self._signature(args)
+        sig, leaves, layout = make_signature(args, self.static_argnums)
         entry = self.cache.get(sig)
         if entry is None:
             previous = self.last_signature or next(iter(self.cache), None)
             reason = sig.why_new(previous)
-            entry = self._trace(sig, args, leaves, layout)
+            entry = trace_signature(self, sig, args, leaves, layout)
             self.cache[sig] = entry
             what = f"fell back ({entry.fallback})" if entry.fallback else \
                 f"traced in {entry.trace_seconds * 1e3:.1f} ms"
@@ -271,7 +192,7 @@ class Jitted:
         entry, leaves, layout = self._entry(args)
         entry.calls += 1
         if entry.fallback:
-            self._on_fallback(entry)
+            warn_or_raise(self, entry)
             entry.tiers["eager"] = entry.tiers.get("eager", 0) + 1
             return self._eager(args, leaves, layout)
         assert entry.optimized is not None
@@ -298,21 +219,6 @@ class Jitted:
         """The user-facing result from the flat outputs."""
         return tree.unflatten(entry.out_tree, outs)
 
-    def _on_fallback(self, entry: Entry) -> None:
-        strict = config.strict if self.strict is None else self.strict
-        if strict:
-            raise StrictModeError(
-                f"{self.__name__} cannot be traced: it needs {entry.fallback}. Strict mode "
-                "forbids running it eagerly. Make the control flow independent of array "
-                "values (e.g. nd.where instead of if, a fixed loop count), or pass the value "
-                "as a static argument; or turn strict mode off.")
-        key = (id(self), entry.fallback)
-        if key not in _WARNED:
-            _WARNED.add(key)
-            warnings.warn(f"tracegrad.jit: {self.__name__} runs eagerly (not compiled) because "
-                          f"it needs {entry.fallback}. See {self.__name__}.explain().",
-                          FallbackWarning, stacklevel=4)
-
     def _eager(self, args: tuple, leaves: list, layout: list) -> Any:
         return self.fun(*args)
 
@@ -334,35 +240,72 @@ class Jitted:
 
     def explain(self) -> str:
         """A report: signatures traced and why, cache hits, fallbacks and their lines,
-        which tier served the calls, and time spent tracing."""
-        lines = [f"tracegrad.{self.kind}({self.__name__}): {len(self.cache)} signature(s), "
-                 f"{self.hits + self.fast_hits} cache hit(s) ({self.fast_hits} on the fast "
-                 "path, not broken down by tier below)"]
-        lines += ["  " + s for s in self.ledger]
-        for k, e in enumerate(self.cache.values(), 1):
-            tiers = ", ".join(f"{n} {t}" for t, n in sorted(e.tiers.items())) or "no calls"
-            lines.append(f"  #{k}: {e.calls} call(s) ({tiers}); trace "
-                         f"{e.trace_seconds * 1e3:.1f} ms")
-            low = _lowered_if_built(e.optimized)
-            if low is not None and low.plan is not None:
-                built = [x for x in low.compile_log if not x[3]]
-                lines.append(f"      numba: {len(built)} kernel(s) compiled in "
-                             f"{sum(x[2] for x in built):.2f} s, "
-                             f"{len(low.compile_log) - len(built)} loaded from the disk cache, "
-                             "the rest reused from memory")
-            if e.fallback:
-                lines.append(f"      FALLBACK to eager: needs {e.fallback}. To compile it, "
-                             "avoid Python control flow on array values (use nd.where, "
-                             "fixed loop counts, static arguments).")
-        return "\n".join(lines)
+        which tier served the calls, numba's compiles, and time spent tracing."""
+        return report(self)
 
 
-def _lowered_if_built(graph: Graph | None) -> Any:
-    """The backend's Lowered of ``graph`` if it was built already (never builds it)."""
-    if graph is None:
-        return None
-    exe = graph.cache.get("exe")
-    return getattr(exe, "lowered", None) or graph.cache.get("lowered")
+def trace_signature(f: Jitted, sig: Signature, args: tuple, leaves: list,
+                    layout: list) -> Entry:
+    """Trace ``f`` for one signature: the graph (transformed by ``f``, e.g. its gradient),
+    optimised; or the reason it fell back."""
+    entry = Entry(sig)
+    dyn = [i for i, s in enumerate(sig.leaves) if s[0] == "a"]
+    avals = [ShapedArray(sig.leaves[i][1], np.dtype(sig.leaves[i][2])) for i in dyn]
+    out_tree: list = [None]
+
+    def traced(*tracers: Any) -> list:
+        full = list(leaves)
+        for i, t in zip(dyn, tracers):
+            full[i] = _wrap(t)
+        out = f.fun(*rebuild(args, layout, full))
+        outs, out_tree[0] = tree.flatten(out, is_leaf=_is_ndarray)
+        return [o._data if isinstance(o, NDArray) else o for o in outs]
+
+    t0 = time.perf_counter()
+    STATS["traces"] += 1
+    try:
+        with state.pause(train_mode=sig.training):
+            graph = trace(traced, avals)
+    except ConcretizationError as err:
+        entry.fallback = f"{err.reason or 'a concrete value'} at {err.source}"
+        entry.trace_seconds = time.perf_counter() - t0
+        return entry
+    entry.graph = f._transform(graph, dyn, layout, leaves)
+    entry.out_tree = out_tree[0]
+    entry.optimized = optimize(entry.graph)
+    entry.trace_seconds = time.perf_counter() - t0
+    if config.debug:
+        _log_stages(f.__name__, entry)
+    return entry
+
+def _log_stages(name: str, entry: Entry) -> None:
+    log.debug("traced %s:\n%s", name, entry.graph)
+    if config.debug >= 2:
+        log.debug("optimised:\n%s", entry.optimized)
+    if config.debug >= 3:
+        assert entry.optimized is not None
+        low = lowered(entry.optimized)
+        if low.plan is not None:
+            log.debug("fused:\n%s", fused_graph(low.plan))
+        log.debug("source:\n%s", low.source)
+
+
+def warn_or_raise(f: Jitted, entry: Entry) -> None:
+    """A signature that fell back: strict mode raises; otherwise warn once per function and
+    reason."""
+    strict = config.strict if f.strict is None else f.strict
+    if strict:
+        raise StrictModeError(
+            f"{f.__name__} cannot be traced: it needs {entry.fallback}. Strict mode "
+            "forbids running it eagerly. Make the control flow independent of array "
+            "values (e.g. nd.where instead of if, a fixed loop count), or pass the value "
+            "as a static argument; or turn strict mode off.")
+    key = (id(f), entry.fallback)
+    if key not in _WARNED:
+        _WARNED.add(key)
+        warnings.warn(f"tracegrad.jit: {f.__name__} runs eagerly (not compiled) because "
+                      f"it needs {entry.fallback}. See {f.__name__}.explain().",
+                      FallbackWarning, stacklevel=4)
 
 
 class Differentiated(Jitted):
@@ -423,7 +366,7 @@ class Differentiated(Jitted):
                 else:
                     full[i] = NDArray(np.array(_raw(x)))
                     full[i].attach_grad()
-            out = self.fun(*self._rebuild(args, layout, full))
+            out = self.fun(*rebuild(args, layout, full))
         outs, out_tree = tree.flatten(out, is_leaf=_is_ndarray)
         if len(outs) != 1 or outs[0].size != 1:
             raise ValueError(f"grad needs {self.__name__} to return one array of size 1, got "

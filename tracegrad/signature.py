@@ -8,10 +8,11 @@ shape costs a re-trace and a new driver, never a numba compile.
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Sequence
 
 import numpy as np
 
+from tracegrad import state, tree
 from tracegrad.ndarray import NDArray
 
 
@@ -84,3 +85,47 @@ def fast_key(args: tuple) -> tuple[tuple, list] | None:
         else:
             return None
     return tuple(key), leaves
+
+
+def _is_ndarray(x: Any) -> bool:
+    return isinstance(x, NDArray)
+
+
+def split_args(args: tuple, static_argnums: Sequence[int]) -> tuple[list, list, tuple]:
+    """(dynamic leaves, per argument its (first leaf, end, tree) or None if static, the
+    static values)."""
+    n = len(args)
+    for i in static_argnums:
+        if not -n <= i < n:
+            raise ValueError(f"static_argnums {i} is out of range for {n} arguments")
+    static_pos = {i % n for i in static_argnums}
+    statics = tuple(args[i] for i in sorted(static_pos))
+    try:
+        hash(statics)
+    except TypeError:
+        raise TypeError("jit: static arguments must be hashable (they are part of the "
+                        f"cache key); got {statics!r}. Use tuples instead of lists.") from None
+    leaves: list = []
+    layout: list = []
+    for i, a in enumerate(args):
+        if i in static_pos:
+            layout.append(None)
+            continue
+        ls, td = tree.flatten(a, is_leaf=_is_ndarray)
+        layout.append((len(leaves), len(leaves) + len(ls), td))
+        leaves.extend(ls)
+    return leaves, layout, statics
+
+
+def make_signature(args: tuple, static_argnums: Sequence[int]) -> tuple[Signature, list, list]:
+    """The signature of a call, with its leaves and layout (see :func:`split_args`)."""
+    leaves, layout, statics = split_args(args, static_argnums)
+    sig = Signature(tuple(None if s is None else s[2] for s in layout),
+                    tuple(leaf_spec(x) for x in leaves), statics, state.is_training())
+    return sig, leaves, layout
+
+
+def rebuild(args: tuple, layout: list, leaves: list) -> list:
+    """The arguments again, with their dynamic leaves replaced by ``leaves``."""
+    return [a if spec is None else tree.unflatten(spec[2], leaves[spec[0]:spec[1]])
+            for a, spec in zip(args, layout)]

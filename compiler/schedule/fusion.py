@@ -89,28 +89,7 @@ class Plan:
         return out
 
     def __str__(self) -> str:
-        from ..ir import Namer, format_params
-
-        name = Namer()
-        for v in self.graph.constvars + self.graph.invars:
-            name(v)
-        lines = []
-        for s in self.steps:
-            if isinstance(s, Kernel):
-                ins = " ".join(name(v) for v in s.inputs)
-                lines.append(f"  {s.name}[shape={s.shape}, inner={s.loop_inner()}] ({ins}):")
-                for e in s.eqns:
-                    outs = " ".join(name.binder(v) for v in e.outvars)
-                    args = " ".join(name(a) for a in e.invars)
-                    mark = " *" if any(v in s.outputs for v in e.outvars) else ""
-                    lines.append(f"      {outs} = {e.prim.name}{format_params(e.params)} "
-                                 f"{args}{mark}")
-            else:
-                outs = " ".join(name.binder(v) for v in s.outvars)
-                args = " ".join(name(a) for a in s.invars)
-                lines.append(f"  {outs} = {s.prim.name}{format_params(s.params)} {args}")
-        outs = " ".join(name(a) for a in self.graph.outvars)
-        return "{ fused plan (* = stored)\n" + "\n".join(lines) + f"\n  out ({outs}) }}"
+        return str(fused_graph(self))
 
 
 # -- what can be fused ------------------------------------------------------------------------
@@ -442,11 +421,11 @@ def _assign_io(plan: Plan) -> None:
 
 # -- the fused IR: each kernel as one equation with its body ---------------------------------
 
-def _run_body(*args: Any, body: Graph, name: str, shape: tuple) -> list:
+def _run_body(*args: Any, body: Graph, **where: Any) -> list:
     return eval_graph(body, args)
 
 
-def _body_avals(*args: Any, body: Graph, name: str, shape: tuple) -> list:
+def _body_avals(*args: Any, body: Graph, **where: Any) -> list:
     return body.out_avals
 
 
@@ -463,7 +442,8 @@ def fused_graph(plan: Plan) -> Graph:
     for s in plan.steps:
         if isinstance(s, Kernel):
             body = Graph([], list(s.inputs), list(s.eqns), list(s.outputs))
-            eqns.append(Eqn(FUSED, {"name": s.name, "shape": s.shape, "body": body},
+            params = {"name": s.name, "shape": s.shape, "inner": s.loop_inner(), "body": body}
+            eqns.append(Eqn(FUSED, params,
                             list(s.inputs), list(s.outputs)))
         else:
             eqns.append(s)

@@ -20,7 +20,8 @@ from tracegrad.testing import numerical_grad
 
 PRIMS = sorted(REGISTRY.values(), key=lambda p: p.name)
 DIFFERENTIABLE_KINDS = ("elementwise", "reduce", "movement", "contraction", "other")
-# stop_gradient's gradient is zero by definition, not its derivative (tested in tests/tracegrad/autograd/test_function.py).
+# stop_gradient's gradient is zero by definition, not its derivative (tested in
+# tests/tracegrad/autograd/test_function.py).
 DIFFERENTIABLE = [p for p in PRIMS
                   if p.kind in DIFFERENTIABLE_KINDS and p.name != "stop_gradient"]
 

@@ -6,8 +6,9 @@ Layout::
     <cache_dir>/<platform key>/__pycache__/...nbi/.nbc     numba's compiled code
     <cache_dir>/<platform key>/tracegrad_k<hash>.lock      held while compiling
 
-The platform key hashes the tracegrad codegen version, the numba and llvmlite versions and
-the CPU's name and features, so a cache is never reused by a different toolchain or machine.
+The platform key hashes the tracegrad codegen version, the numba and llvmlite versions, the
+CPU's name and features and the source of the kernel runtime (vmath, kernel_rt), so a cache
+is never reused by a different toolchain, machine or math library.
 The file name hashes the kernel's full source (which includes the compile options), so the
 key is content-addressed and deterministic across processes.
 
@@ -52,11 +53,22 @@ def _cpu_text() -> str:
         return f"{platform.machine()}|{platform.processor()}"
 
 
+def _runtime_text() -> str:
+    """The source of what kernels import (``kernel_rt`` and ``vmath``): numba inlines it into
+    every kernel, but its cache only checks the kernel's own file, so an edit to the math
+    must change the folder."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    files = [os.path.join(here, "kernel_rt.py")] + sorted(
+        os.path.join(here, "vmath", f) for f in os.listdir(os.path.join(here, "vmath"))
+        if f.endswith(".py"))
+    return "".join(open(f).read() for f in files)
+
+
 def platform_key() -> str:
     from importlib.metadata import version
 
     text = (f"{settings.CODEGEN_VERSION}|{version('numba')}|{version('llvmlite')}|"
-            f"{_cpu_text()}")
+            f"{_cpu_text()}|{_runtime_text()}")
     return "p" + hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -98,11 +110,6 @@ def compiled_files() -> list[str]:
     if not pyc or not os.path.isdir(pyc):
         return []
     return [f for f in os.listdir(pyc) if f.endswith(".nbi")]
-
-
-def is_compiled(name: str, variant: str) -> bool:
-    """Whether numba's cache holds an index for this kernel variant (a warm cache)."""
-    return any(f.startswith(f"{name}.kernel_{variant}") for f in compiled_files())
 
 
 def cache_folder() -> str | None:

@@ -12,14 +12,29 @@ All accumulators are float64; a reduction's result is cast to its dtype when fin
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
+from typing import Any, Callable, Protocol
 
-from ...ir import Eqn
+from ...ir import Eqn, Var
 from . import lowering
-from .layout import PassWork
+from .emitter import Emitter
+from .layout import KernelLayout, PassWork
 
-if TYPE_CHECKING:  # the writer's module imports this one
-    from .codegen import KernelWriter
+
+class KernelWriter(Protocol):
+    """What the loop strategies need from ``codegen.KernelWriter`` (which calls them)."""
+
+    em: Emitter
+    layout: KernelLayout
+
+    def value(self, a: Any) -> str: ...
+
+    def store(self, v: Var) -> None: ...
+
+    def finalize(self, e: Eqn, acc: str) -> None: ...
+
+    def store_between(self, p: int) -> None: ...
+
+    def store_epilogue(self) -> None: ...
 
 
 def write_loops(w: KernelWriter) -> None:

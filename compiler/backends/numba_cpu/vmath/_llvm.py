@@ -1,0 +1,150 @@
+"""LLVM-level building blocks of the vectorisable math: bit casts, rint, IEEE operations
+that fastmath leaves alone (``_sadd``...), an exact division, Horner polynomials, copysign;
+and the decorator (:data:`FASTMATH` flags, inlined) every vmath function uses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numba
+from llvmlite import ir
+from numba import types
+from numba.extending import intrinsic as _numba_intrinsic
+
+# No 'nnan'/'ninf': with them LLVM may fold `x != x` to False and drop the inf/NaN selects
+# below, silently breaking special values (and any isnan check in user kernels).
+FASTMATH: set[str] = {"nsz", "arcp", "contract", "afn", "reassoc"}
+
+_vm = numba.njit(inline="always", fastmath=FASTMATH, cache=False)
+# Typed Any: mypy would check call sites against the typing-time signature (typingctx, ...).
+_intrinsic: Any = _numba_intrinsic
+
+
+# --------------------------------------------------------------------------------------------
+# LLVM-level helpers
+# --------------------------------------------------------------------------------------------
+
+_INT_OF = {types.float32: types.int32, types.float64: types.int64}
+
+
+@_intrinsic
+def _bits(typingctx, x):
+    """Reinterpret a float's bits as the signed integer of the same width."""
+    if x not in _INT_OF:
+        return None
+    ity = _INT_OF[x]
+
+    def codegen(context, builder, sig, args):
+        return builder.bitcast(args[0], ir.IntType(ity.bitwidth))
+
+    return ity(x), codegen
+
+
+def _make_from_bits(fty):
+    width = fty.bitwidth
+
+    @_intrinsic
+    def from_bits(typingctx, i):
+        """Reinterpret integer bits (truncated / sign-extended to the float's width) as float."""
+        if not isinstance(i, types.Integer):
+            return None
+
+        def codegen(context, builder, sig, args):
+            v, ity = args[0], ir.IntType(width)
+            if i.bitwidth > width:
+                v = builder.trunc(v, ity)
+            elif i.bitwidth < width:
+                v = builder.sext(v, ity) if i.signed else builder.zext(v, ity)
+            return builder.bitcast(v, context.get_value_type(fty))
+
+        return fty(i), codegen
+
+    return from_bits
+
+
+_f32_from_bits = _make_from_bits(types.float32)
+_f64_from_bits = _make_from_bits(types.float64)
+
+
+@_intrinsic
+def _rint(typingctx, x):
+    """Round to nearest integer (ties to even) via llvm.rint, which has vector forms."""
+    if x not in _INT_OF:
+        return None
+
+    def codegen(context, builder, sig, args):
+        fn = builder.module.declare_intrinsic("llvm.rint", [args[0].type])
+        return builder.call(fn, [args[0]])
+
+    return x(x), codegen
+
+
+def _make_strict(op):
+    @_intrinsic
+    def strict(typingctx, a, b):
+        """IEEE a (op) b that survives the kernel's fastmath flags.
+
+        numba's fastmath pass only flags float instructions that carry no flag yet; 'afn' has
+        no meaning for add/sub/mul, so this stays an exactly rounded, non-reassociable op.
+        """
+        if a not in _INT_OF or a != b:
+            return None
+
+        def codegen(context, builder, sig, args):
+            return getattr(builder, op)(args[0], args[1], flags=("afn",))
+
+        return a(a, b), codegen
+
+    return strict
+
+
+_sadd = _make_strict("fadd")
+_ssub = _make_strict("fsub")
+_smul = _make_strict("fmul")
+
+
+@_intrinsic
+def _div(typingctx, a, b):
+    """Correctly rounded a / b (no reciprocal rewrite; same flag trick as _sadd) and without
+    numba's ZeroDivisionError check, whose raise path blocks vectorisation. Division by zero
+    gives IEEE inf/NaN, which the callers select away."""
+    if a not in _INT_OF or a != b:
+        return None
+
+    def codegen(context, builder, sig, args):
+        return builder.fdiv(args[0], args[1], flags=("afn",))
+
+    return a(a, b), codegen
+
+
+@_intrinsic
+def _poly(typingctx, x, coeffs):
+    """Horner evaluation c[0] + x*(c[1] + x*(c[2] + ...)) of a constant coefficient tuple."""
+    if not (isinstance(coeffs, types.UniTuple) and coeffs.dtype == x and x in _INT_OF):
+        return None
+    n = coeffs.count
+
+    def codegen(context, builder, sig, args):
+        xv, cv = args
+        acc = builder.extract_value(cv, n - 1)
+        for i in range(n - 2, -1, -1):
+            acc = builder.fadd(builder.fmul(acc, xv), builder.extract_value(cv, i))
+        return acc
+
+    return x(x, coeffs), codegen
+
+
+@_intrinsic
+def _copysign(typingctx, mag, sgn):
+    """|mag| with the sign bit of sgn, done on integer bits so 'nsz' cannot drop a -0."""
+    if mag not in _INT_OF or mag != sgn:
+        return None
+
+    def codegen(context, builder, sig, args):
+        ity = ir.IntType(mag.bitwidth)
+        sign = 1 << (mag.bitwidth - 1)
+        m = builder.and_(builder.bitcast(args[0], ity), ir.Constant(ity, sign - 1))
+        s = builder.and_(builder.bitcast(args[1], ity), ir.Constant(ity, sign))
+        return builder.bitcast(builder.or_(m, s), args[0].type)
+
+    return mag(mag, sgn), codegen
