@@ -27,5 +27,5 @@ cd "$user"
 export TRACEGRAD_CACHE_DIR="$work/cache"
 "$work/venv/bin/python" seed_autograd.py
 "$work/venv/bin/python" smoke.py
-TRACEGRAD_TIERS=on "$work/venv/bin/python" smoke.py
+TRACEGRAD_TIERS=on TRACEGRAD_CACHE_DIR="$work/cache-tiers" "$work/venv/bin/python" smoke.py
 echo "wheel check: OK"
