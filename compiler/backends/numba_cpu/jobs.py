@@ -51,7 +51,16 @@ def _child_command() -> list[str]:
     top = sys.modules[__name__.partition(".")[0]]
     root = os.path.dirname(os.path.dirname(os.path.abspath(top.__file__ or "")))
     module = __name__.rpartition(".")[0] + ".kernels"
-    code = f"import sys; sys.path.insert(0, {root!r}); from {module} import main; main()"
+    code = "; ".join([
+        # die with the parent: a program that exits (or is killed) while its kernels compile
+        # leaves no orphan behind (Linux's PR_SET_PDEATHSIG; elsewhere the child just ends)
+        "import os, signal, sys",
+        "exec('try:\\n import ctypes; ctypes.CDLL(None).prctl(1, signal.SIGKILL)\\n"
+        "except Exception: pass')",
+        f"os.getppid() == {os.getpid()} or sys.exit(0)",
+        f"sys.path.insert(0, {root!r})",
+        f"from {module} import main",
+        "main()"])
     return [sys.executable, "-I", "-c", code]
 
 
