@@ -7,13 +7,13 @@ it), so a new backend — one folder and one registry line — is tested by addi
 
 import numpy as np
 import pytest
+
+import tracegrad
+from tests import functions as F
 from tracegrad._compiler import backends, executor
 from tracegrad._compiler.core import REGISTRY, ShapedArray, is_array
 from tracegrad._compiler.frontend.tracing import trace
 from tracegrad._compiler.ir import Graph
-
-import tracegrad
-from tests import functions as F
 from tracegrad.ndarray import NDArray
 
 BACKENDS = backends.names()

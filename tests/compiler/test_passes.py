@@ -4,15 +4,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
+import tracegrad
+from tests import functions as F
 from tracegrad._compiler import prims as P
 from tracegrad._compiler.core import ShapedArray
 from tracegrad._compiler.errors import GraphCheckError
 from tracegrad._compiler.frontend.tracing import trace
 from tracegrad._compiler.ir import Eqn, Graph, Var
 from tracegrad._compiler.opt import check_graph, cse, dce, fold_constants, optimize, same_results
-
-import tracegrad
-from tests import functions as F
 
 F32 = np.dtype("float32")
 

@@ -8,12 +8,12 @@ matches central differences of the gradient.
 
 import numpy as np
 import pytest
+
 import tracegrad._compiler  # noqa: F401  (importing the compiler registers every primitive)
+from tracegrad import autograd
 from tracegrad._compiler.core import REGISTRY, ShapedArray, is_array
 from tracegrad._compiler.frontend.interpreter import eval_graph
 from tracegrad._compiler.frontend.tracing import trace
-
-from tracegrad import autograd
 from tracegrad.errors import NotInGraphError
 from tracegrad.ndarray import NDArray, apply
 from tracegrad.testing import numerical_grad

@@ -5,9 +5,9 @@ import subprocess
 import sys
 
 import pytest
-from tracegrad._compiler import settings
 
 import tracegrad
+from tracegrad._compiler import settings
 
 
 def import_with(**env):

@@ -5,6 +5,7 @@ import textwrap
 
 import numpy as np
 import pytest
+
 from tracegrad._compiler import prims as P
 from tracegrad._compiler.core import REGISTRY, ShapedArray
 from tracegrad._compiler.frontend.tracing import trace

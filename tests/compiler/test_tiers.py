@@ -65,7 +65,7 @@ def test_the_compile_child_dies_with_its_parent(tmp_path):
 def test_a_warm_cache_loads_in_the_background(tmp_path, monkeypatch):
     monkeypatch.setattr(tracegrad.config, "cache_dir", str(tmp_path))
     f = lambda x: (nd.tanh(x) * nd.exp(-x * x)).sum()  # noqa: E731
-    x = nd.array(np.linspace(-1, 1, 64))
+    x = nd.array(np.linspace(-1, 1, 64), dtype="float64")
     expected = tracegrad.grad(f)(x).asnumpy()  # blocking: compiles into the cache
     monkeypatch.setattr(tracegrad.config, "tiers", "on")
     g = tracegrad.grad(f)

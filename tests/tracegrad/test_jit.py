@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tracegrad._compiler.core import REGISTRY, is_array
-from tracegrad._compiler.executor import call  # noqa: F401
 
 import tracegrad
 from tests import functions as F
 from tracegrad import autograd, nd
+from tracegrad._compiler.core import REGISTRY, is_array
+from tracegrad._compiler.executor import call  # noqa: F401
 from tracegrad.errors import FallbackWarning, StrictModeError, TracerLeakError
 from tracegrad.ndarray import NDArray, apply
 from tracegrad.testing import numerical_grad
