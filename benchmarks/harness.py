@@ -62,7 +62,44 @@ def machine() -> dict:
             info[mod] = __import__(mod).__version__
         except Exception:  # noqa: BLE001  (missing or broken: just not reported)
             pass
+    info.update(vector_width())
     return info
+
+
+def vector_width() -> dict:
+    """The CPU as LLVM names it, its widest SIMD extension, and the widest float32 vector in
+    a fused kernel that tracegrad actually compiled here (read from numba's LLVM IR)."""
+    import re
+
+    import llvmlite.binding as llvm
+
+    import tracegrad
+    from tracegrad import nd
+    from tracegrad._compiler.backends.numba_cpu import kernels
+
+    flags = ""
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = next(line for line in f if line.startswith("flags"))
+    except (OSError, StopIteration):
+        pass
+    simd = "AVX-512" if " avx512f" in flags else "AVX2" if " avx2" in flags else "SSE/other"
+    f = tracegrad.value_and_grad(lambda w, x: (nd.log1p(nd.exp(-w * x)) + nd.tanh(x)).sum())
+    f(nd.ones(4096), nd.ones(4096))
+    lanes = 1
+    for pair in kernels._KERNELS.values():
+        for d in pair:
+            for ir in d.inspect_llvm().values():
+                lanes = max([lanes] + [int(n) for n in re.findall(r"<(\d+) x float>", ir)])
+    return {"llvm cpu": llvm.get_host_cpu_name(), "simd": simd,
+            "kernel vector width": f"{lanes} x float32 ({lanes * 32} bit)"}
+
+
+def machine_line(info: dict) -> str:
+    """One line naming the machine, for every table: CPU model, cores, vector width."""
+    return (f"Machine: {info.get('cpu', '?')} ({info.get('llvm cpu', '?')}), "
+            f"{info.get('cpus', '?')} cores, {info.get('simd', '?')}, kernels vectorised to "
+            f"{info.get('kernel vector width', '?')}.")
 
 
 def optional(name: str):
@@ -77,12 +114,14 @@ def optional(name: str):
 def write_report(name: str, rows: list[dict], meta: dict, out_dir: str) -> str:
     """Write ``<name>.json`` and ``<name>.md`` (a table) into ``out_dir``."""
     os.makedirs(out_dir, exist_ok=True)
+    info = machine()
     with open(os.path.join(out_dir, f"{name}.json"), "w") as f:
-        json.dump({"machine": machine(), "meta": meta, "rows": rows}, f, indent=2)
+        json.dump({"machine": info, "meta": meta, "rows": rows}, f, indent=2)
     cols: list[str] = []
     for r in rows:  # the union of the rows' keys, in first-seen order
         cols += [c for c in r if c not in cols]
-    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    lines = [machine_line(info), "", "| " + " | ".join(cols) + " |",
+             "|" + "---|" * len(cols)]
     for r in rows:
         lines.append("| " + " | ".join(_fmt(r.get(c, "")) for c in cols) + " |")
     text = "\n".join(lines) + "\n"

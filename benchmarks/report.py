@@ -9,6 +9,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+from harness import machine_line  # noqa: E402  (pure function; imports nothing heavy at import)
 
 
 def load(name: str) -> dict | None:
@@ -71,11 +73,14 @@ def main() -> None:
     machine = (fusion or eager or latency or {}).get("machine", {})
     if machine:
         lines += ["## Machine", "", table([machine], list(machine)), ""]
+
+    def label(result: dict) -> list[str]:  # every table names the machine it ran on
+        return [machine_line(result.get("machine", {})), ""]
     if fusion:
         lines += ["## Fused forward + backward", "",
                   f"Copy bandwidth measured in the run: "
                   f"{fusion['meta']['copy_bandwidth_GBps']:.1f} GB/s. The roofline fraction "
-                  "is (bytes a fused pass must move ÷ bandwidth) ÷ time.", "",
+                  "is (bytes a fused pass must move ÷ bandwidth) ÷ time.", "", *label(fusion),
                   table(fusion["rows"], ["workload", "system", "ms", "ratio to baseline",
                                          "baseline", "roofline fraction"]), ""]
         if plot(fusion, ROOT / "docs" / "_static" / "benchmarks.png"):
@@ -83,13 +88,14 @@ def main() -> None:
     if eager:
         lines += ["## Eager per-op overhead", "",
                   f"A chain of {eager['meta']['ops_per_chain']} recorded ops on "
-                  f"{eager['meta']['array']}, forward and backward, per op.", "",
+                  f"{eager['meta']['array']}, forward and backward, per op.", "", *label(eager),
                   table(eager["rows"], list(eager["rows"][0])), ""]
     if latency:
         cols: list[str] = []
         for r in latency["rows"]:
             cols += [c for c in r if c not in cols]
-        lines += ["## Compile latency and call overhead", "", table(latency["rows"], cols), ""]
+        lines += ["## Compile latency and call overhead", "", *label(latency),
+                  table(latency["rows"], cols), ""]
     (ROOT / "docs" / "benchmarks.md").write_text("\n".join(lines))
     print("wrote docs/benchmarks.md")
 
