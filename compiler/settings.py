@@ -71,7 +71,7 @@ SPECS: tuple[Spec, ...] = (
     Spec("cache_dir", _default_cache_dir(), str, "a folder"),
     Spec("num_threads", 0, _count(0), "an integer >= 0 (0: numba's thread count)"),
     Spec("parallel_min", 32768, _count(0), "an integer >= 0 (an element count)"),
-    Spec("tiers", "blocking", _choice("blocking", "on", "off"), "blocking, on or off"),
+    Spec("tiers", "on", _choice("blocking", "on", "off"), "blocking, on or off"),
     Spec("compile_loops_after", 3, _count(0), "an integer >= 0 (0: never)"),
 )
 _BY_NAME = {s.name: s for s in SPECS}
@@ -132,7 +132,7 @@ enable_checks: bool
 cache_dir: str
 num_threads: int
 parallel_min: int
-tiers: str  # "blocking": compile first; "on": the interpreter serves while kernels compile
+tiers: str  # "on": the interpreter serves while kernels compile; "blocking": compile first
 compile_loops_after: int
 _from_environment()
 
@@ -141,7 +141,7 @@ _from_environment()
 # and 0.01 ms alone (measured on 2 cores). Graphs with matmuls use this threshold instead.
 parallel_min_with_blas: int = 1 << 21
 # Bumped whenever generated code changes meaning, so old cache entries are never reused.
-CODEGEN_VERSION = 7
+CODEGEN_VERSION = 8
 # How kernels are compiled. fastmath without 'nnan'/'ninf' (NaN and Inf keep NumPy's
 # semantics); error_model='numpy' makes x/0 give inf instead of raising, which also keeps a
 # branch out of every loop with a division, so the loop vectorises. (The backend's vmath

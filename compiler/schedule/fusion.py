@@ -22,13 +22,12 @@ in one kernel share their inner axes, except reductions of per-row values down t
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
 
-from ..core import Primitive
-from ..frontend.interpreter import eval_graph
 from ..ir import Eqn, Graph, Literal, Var
 
 REDUCTIONS = ("reduce_sum", "reduce_max", "reduce_min", "reduce_prod")
@@ -88,8 +87,6 @@ class Plan:
                 out.setdefault(index[id(e)], k.name)
         return out
 
-    def __str__(self) -> str:
-        return str(fused_graph(self))
 
 
 # -- what can be fused ------------------------------------------------------------------------
@@ -267,29 +264,69 @@ def _domain(e: Eqn) -> tuple[int, ...]:
 
 def fuse(graph: Graph, can_fuse: Callable[[Eqn], bool]) -> Plan:
     """Cut ``graph`` into kernels and unfused equations; ``can_fuse`` is the backend's say
-    on which equations its loop bodies can compute."""
+    on which equations its loop bodies can compute.
+
+    Convexity is checked on *units* (kernels and unfused equations): a value depends on the
+    unit that computes it first and on everything that unit depends on. A kernel runs as a
+    whole, so when it grows (an equation joins it, sibling fusion, recomputation) every unit
+    that depends on it inherits its new dependencies at once. Dependencies recorded per value
+    when the value was made went stale when its kernel later grew, and two kernels could end
+    up reading each other's outputs (a cycle that no schedule can order).
+    """
     producer: dict[int, tuple[Eqn, Kernel | None]] = {}  # id(var) -> (eqn, its kernel)
-    deps: dict[int, frozenset[int]] = {}  # id(var) -> kernels it depends on, transitively
+    unit_of: dict[int, Kernel | Eqn] = {}  # id(var) -> the unit that computes it first
+    tdeps: dict[int, set[int]] = {}  # id(unit) -> kernels it depends on, transitively
+    units: list[Kernel | Eqn] = []
+    index = {id(e): i for i, e in enumerate(graph.eqns)}
     kernels: list[Kernel] = []
     steps: list[Kernel | Eqn] = []
 
-    def var_deps(a: Any) -> frozenset[int]:
-        return deps.get(id(a), frozenset()) if isinstance(a, Var) else frozenset()
+    def var_deps(a: Any) -> set[int]:
+        """The kernels ``a`` depends on (the one computing it included)."""
+        u = unit_of.get(id(a)) if isinstance(a, Var) else None
+        if u is None:
+            return set()
+        d = tdeps[id(u)]
+        return d | {id(u)} if isinstance(u, Kernel) else d
+
+    def grow(k: Kernel, new: set[int]) -> None:
+        """``k`` now also depends on the kernels ``new``: so does everything that depends
+        on ``k``."""
+        add = new - tdeps[id(k)] - {id(k)}
+        if not add:
+            return
+        tdeps[id(k)] |= add
+        for u in units:
+            d = tdeps[id(u)]
+            if id(k) in d:
+                d |= add
+
+    def recomputable(e: Eqn) -> bool:
+        return e.prim.kind == "elementwise" or e.prim.name in ("broadcast_to", "reshape")
 
     def cone(v: Any, limit: int = MAX_RECOMPUTE) -> list[Eqn] | None:
-        """Elementwise equations of another kernel that compute ``v``, if few enough."""
+        """Elementwise equations of another kernel that compute ``v``, if few enough, in
+        graph order (iterative: graphs can be thousands of equations deep)."""
         e, owner = producer.get(id(v), (None, None)) if isinstance(v, Var) else (None, None)
-        if owner is None or e is None or not (e.prim.kind == "elementwise"
-                                              or e.prim.name in ("broadcast_to", "reshape")):
+        if owner is None or e is None:
             return None
-        out = [e]
-        for a in e.invars:
-            if isinstance(a, Var) and producer.get(id(a), (None, None))[1] is owner:
-                sub = cone(a, limit - 1)
-                if sub is None:
-                    return None
-                out = sub + [x for x in out if x not in sub]
-        return out if len(out) <= limit else None
+        found: dict[int, Eqn] = {}
+        stack = [e]
+        while stack:
+            x = stack.pop()
+            if id(x) in found:
+                continue
+            if not recomputable(x):
+                return None
+            found[id(x)] = x
+            if len(found) > limit:
+                return None
+            for a in x.invars:
+                if isinstance(a, Var):
+                    p = producer.get(id(a))
+                    if p is not None and p[1] is owner:
+                        stack.append(p[0])
+        return sorted(found.values(), key=lambda x: index[id(x)])
 
     def leaves_ok(c: list[Eqn], k: Kernel) -> bool:
         made = {id(x.outvars[0]) for x in c}
@@ -297,25 +334,38 @@ def fuse(graph: Graph, can_fuse: Callable[[Eqn], bool]) -> Plan:
                    for x in c for a in x.invars if id(a) not in made)
 
     def try_kernel(k: Kernel, e: Eqn) -> bool:
-        """Join e to k, recomputing inputs other kernels make cheaply; all or nothing."""
-        trial = _copy(k)
+        """Join e to k, recomputing inputs other kernels make cheaply; all or nothing (a
+        trial copy of k is made only when something is recomputed: _try_join changes k only
+        when it succeeds, and copying a large kernel per equation is quadratic)."""
+        trial: Kernel | None = None
+        joined = [e]
         for a in e.invars:
-            if not isinstance(a, Var) or trial.produces(a):
+            if not isinstance(a, Var) or (trial or k).produces(a):
                 continue
             if id(k) in var_deps(a):
                 return False  # a path leaves k and comes back: not convex
             c = cone(a)
             if c and leaves_ok(c, k):
                 for x in c:
-                    if not trial.produces(x.outvars[0]) and not _try_join(trial, x):
+                    if (trial or k).produces(x.outvars[0]):
+                        continue
+                    if trial is None:
+                        trial = _copy(k)
+                    if not _try_join(trial, x):
                         break
-        if not _try_join(trial, e):
-            return False
-        k.__dict__.update(trial.__dict__)
+                    joined.append(x)
+        if trial is None:
+            if not _try_join(k, e):
+                return False
+        else:
+            if not _try_join(trial, e):
+                return False
+            k.__dict__.update(trial.__dict__)
+        grow(k, set().union(*[var_deps(a) for x in joined for a in x.invars
+                              if isinstance(a, Var) and not k.produces(a)]))
         return True
 
     for e in graph.eqns:
-        in_deps = frozenset().union(*[var_deps(a) for a in e.invars])
         target = None
         if fusable(e, can_fuse):
             # the kernels computing most of e's inputs first, then larger ones; then kernels
@@ -331,17 +381,24 @@ def fuse(graph: Graph, can_fuse: Callable[[Eqn], bool]) -> Plan:
                     break
             if target is None:
                 kk = Kernel(f"kernel{len(kernels)}", _domain(e))
+                tdeps[id(kk)] = set()
                 if try_kernel(kk, e):
                     target = kk
                     kernels.append(kk)
                     steps.append(kk)
+                    units.append(kk)
+                else:
+                    del tdeps[id(kk)]
         if target is None:
             steps.append(e)
+            units.append(e)
+            tdeps[id(e)] = set().union(*[var_deps(a) for a in e.invars])
         for v in e.outvars:
             producer[id(v)] = (e, target)
-            deps[id(v)] = in_deps | ({id(target)} if target is not None else frozenset())
+            unit_of[id(v)] = target if target is not None else e
     plan = Plan(graph, steps)
-    _assign_io(plan)
+    owner = {vid: k for vid, (_, k) in producer.items() if k is not None}
+    _assign_io(plan, owner)
     plan.steps = _schedule([s for s in plan.steps if not isinstance(s, Kernel) or s.outputs])
     return plan
 
@@ -357,12 +414,25 @@ def _schedule(steps: list) -> list:
     made_by = {id(v): i for i, s in enumerate(steps) for v in ins_outs(s)[1]}
     waits = [{made_by[id(a)] for a in ins_outs(s)[0] if id(a) in made_by} - {i}
              for i, s in enumerate(steps)]
-    done: set[int] = set()
+    users: list[list[int]] = [[] for _ in steps]
+    for i, w in enumerate(waits):
+        for j in w:
+            users[j].append(i)
+    left = [len(w) for w in waits]
+    ready = [i for i, n in enumerate(left) if n == 0]
+    heapq.heapify(ready)
     out: list[Any] = []
-    while len(out) < len(steps):
-        i = next(i for i in range(len(steps)) if i not in done and waits[i] <= done)
-        done.add(i)
+    while ready:
+        i = heapq.heappop(ready)
         out.append(steps[i])
+        for j in users[i]:
+            left[j] -= 1
+            if left[j] == 0:
+                heapq.heappush(ready, j)
+    if len(out) < len(steps):
+        stuck = [getattr(steps[i], "name", None) or steps[i].prim.name
+                 for i, n in enumerate(left) if n]
+        raise AssertionError(f"fusion made a cycle between steps {stuck[:6]} (a compiler bug)")
     return out
 
 
@@ -383,8 +453,9 @@ def _prune(k: Kernel, graph_outs: set[int], readers: dict[int, set[int]]) -> Non
     k.eqns = kept[::-1]
 
 
-def _assign_io(plan: Plan) -> None:
-    """Decide each kernel's inputs (read) and outputs (stored)."""
+def _assign_io(plan: Plan, owner: dict[int, Kernel] | None = None) -> None:
+    """Decide each kernel's inputs (read) and outputs (stored). ``owner`` maps a value to the
+    kernel that computed it first (others may recompute it)."""
     readers: dict[int, set[int]] = {}  # id(var) -> steps that read it without computing it
     for s in plan.steps:
         eqns = s.eqns if isinstance(s, Kernel) else [s]
@@ -408,44 +479,16 @@ def _assign_io(plan: Plan) -> None:
             if id(v) in graph_outs or readers.get(id(v)):
                 if v not in k.outputs:
                     k.outputs.append(v)
-    # a value stored by several kernels (recomputed and also needed elsewhere) is stored once
-    stored: set[int] = set()
+    # A value stored by several kernels (recomputed and also needed elsewhere) is stored
+    # once, by its owner: fusion checked convexity with the readers depending on the owner. A
+    # kernel that only recomputes it may depend on one of those readers (a cycle if it stored
+    # the value for them).
+    owner = owner or {}
+    stored: dict[int, Kernel] = {}
     for k in plan.kernels:
-        keep = []
         for v in k.outputs:
-            if id(v) not in stored:
-                stored.add(id(v))
-                keep.append(v)
-        k.outputs = keep
-
-
-# -- the fused IR: each kernel as one equation with its body ---------------------------------
-
-def _run_body(*args: Any, body: Graph, **where: Any) -> list:
-    return eval_graph(body, args)
-
-
-def _body_avals(*args: Any, body: Graph, **where: Any) -> list:
-    return body.out_avals
-
-
-# Not in the registry: it exists only in fused_ir, to show (and, through the interpreter,
-# run) a kernel as one operation whose body is its equations.
-FUSED = Primitive("fused", "other", _run_body, _body_avals, multiple_results=True,
-                  doc="A fused kernel: its body graph runs as one loop nest.")
-
-
-def fused_graph(plan: Plan) -> Graph:
-    """The plan as a graph: every kernel becomes one ``fused`` equation whose ``body`` is the
-    kernel's equations, from its inputs (read) to its outputs (stored)."""
-    eqns = []
-    for s in plan.steps:
-        if isinstance(s, Kernel):
-            body = Graph([], list(s.inputs), list(s.eqns), list(s.outputs))
-            params = {"name": s.name, "shape": s.shape, "inner": s.loop_inner(), "body": body}
-            eqns.append(Eqn(FUSED, params,
-                            list(s.inputs), list(s.outputs)))
-        else:
-            eqns.append(s)
-    g = plan.graph
-    return Graph(list(g.constvars), list(g.invars), eqns, list(g.outvars), list(g.consts))
+            first = stored.get(id(v))
+            if first is None or (owner.get(id(v)) is k and owner.get(id(v)) is not first):
+                stored[id(v)] = k
+    for k in plan.kernels:
+        k.outputs = [v for v in k.outputs if stored[id(v)] is k]

@@ -2,6 +2,8 @@
 
 import json
 import os
+import pickle
+import stat
 import subprocess
 import sys
 import time
@@ -9,10 +11,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tracegrad._compiler import settings
 
 import tracegrad
 from tracegrad import nd
+from tracegrad._compiler import settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -22,17 +24,20 @@ import json, sys, warnings
 warnings.simplefilter("always")
 import tracegrad
 from tracegrad import nd
+from tracegrad._compiler.backends.numba_cpu import cache as kcache
 f = tracegrad.value_and_grad(lambda x: (nd.tanh(x) * nd.exp(-x)).sum())
 with warnings.catch_warnings(record=True) as caught:
     v, g = f(nd.arange(6) / 6.0)
 print(json.dumps({"value": float(v.asscalar()), "grad": g.asnumpy().tolist(),
-                  "info": tracegrad.cache_info(),
-                  "warnings": [str(w.message) for w in caught]}))
+                  "info": tracegrad.cache_info(), "folder": kcache.cache_folder(),
+                  "warnings": [str(w.message) for w in caught
+                               if issubclass(w.category, kcache.CacheWarning)]}))
 """
 
 
 def run_program(cache_dir, extra_env=None, wait=True):
-    env = dict(os.environ, TRACEGRAD_CACHE_DIR=str(cache_dir), PYTHONPATH=str(ROOT))
+    env = dict(os.environ, TRACEGRAD_CACHE_DIR=str(cache_dir), PYTHONPATH=str(ROOT),
+               TRACEGRAD_TIERS="blocking")  # each program compiles (or loads) on its first call
     env.update(extra_env or {})
     proc = subprocess.Popen([sys.executable, "-c", PROGRAM], env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
@@ -118,7 +123,8 @@ def test_tiered_execution_answers_first_from_the_interpreter(tmp_path, monkeypat
     assert "1 interpreter" in f.explain()
     exe = next(iter(f.cache.values())).optimized.cache["exe"]
     deadline = time.time() + 120
-    while not exe.ready() and time.time() < deadline:
+    while exe.fast is None and time.time() < deadline:  # compiling, then loading, meanwhile
+        assert f(x) is not None and exe.last_tier == "interpreter"
         time.sleep(0.2)
     later = f(x)
     assert "compiled" in f.explain()
@@ -132,3 +138,138 @@ def test_settings_and_vmath_agree_on_fastmath_flags():
 
     assert set(settings.NJIT_OPTIONS["fastmath"]) == set(FASTMATH)
     assert not {"nnan", "ninf", "fast"} & set(FASTMATH)
+
+
+# -- trust: who may write the cache, and what is checked before numba unpickles it ------------
+
+class _Payload:
+    """A pickle that runs code when loaded: it creates ``marker``."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (exec, (f"open({self.marker!r}, 'w').write('ran')",))
+
+
+def _platform_folder(cache_dir):
+    (folder,) = [p for p in Path(cache_dir).iterdir() if p.is_dir()]
+    return folder
+
+
+def _mode(path):
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+@pytest.mark.parametrize("tamper", ["after_manifest", "no_manifest"])
+def test_a_planted_pickle_in_the_cache_never_runs(tmp_path, tamper):
+    cache_dir, marker = tmp_path / "cache", tmp_path / "PWNED"
+    run_program(cache_dir)
+    index_files = list(cache_dir.rglob("*.nbi"))
+    assert index_files
+    for f in index_files:  # numba reads the version with pickle.load first: code runs there
+        f.write_bytes(pickle.dumps(_Payload(marker)) + pickle.dumps(("stamp", {})))
+    if tamper == "no_manifest":
+        for m in cache_dir.rglob("*.manifest"):
+            m.unlink()
+    again = run_program(cache_dir)
+    assert not marker.exists(), "numba unpickled a planted cache file"
+    assert again["value"] == pytest.approx(expected(), 1e-6)
+    assert any("integrity check" in w for w in again["warnings"]), again["warnings"]
+    assert again["info"]["compiles"] >= 1  # rebuilt, not loaded
+    warm = run_program(cache_dir)  # the rebuilt entries carry a valid manifest again
+    assert warm["info"]["compiles"] == 0 and not warm["warnings"]
+    assert not marker.exists()
+
+
+def test_entries_carry_a_manifest_of_numbas_files(tmp_path):
+    run_program(tmp_path)
+    folder = _platform_folder(tmp_path)
+    (manifest,) = folder.glob("tracegrad_k*.manifest")
+    files = json.loads(manifest.read_text())["files"]
+    on_disk = {p.name for p in (folder / "__pycache__").iterdir()}
+    assert files and set(files) == on_disk  # every .nbi and .nbc, nothing else
+    assert all(n.endswith((".nbi", ".nbc")) for n in files)
+    nbc = next(folder.glob("__pycache__/*.nbc"))
+    nbc.write_bytes(nbc.read_bytes()[:-1] + b"x")  # one flipped byte: same size, other hash
+    again = run_program(tmp_path)
+    assert again["value"] == pytest.approx(expected(), 1e-6)
+    assert any("does not match the hash" in w for w in again["warnings"])
+
+
+def test_folders_are_private_even_under_umask_002(tmp_path):
+    old = os.umask(0o002)
+    try:
+        first = run_program(tmp_path / "cache")
+    finally:
+        os.umask(old)
+    assert not first["warnings"]
+    folder = _platform_folder(tmp_path / "cache")
+    for d in (tmp_path / "cache", folder, folder / "__pycache__"):
+        assert _mode(d) == 0o700, d
+    for f in list(folder.glob("tracegrad_k*.*")) + list(folder.glob("__pycache__/*")):
+        if f.suffix != ".lock":
+            assert not _mode(f) & 0o077, f  # kernel source, manifest, numba's files: 0600
+    assert run_program(tmp_path / "cache")["info"]["compiles"] == 0  # and it is used
+
+
+def _make_unsafe(cache_dir, how):
+    """Run once to create the folders, then open one of them up as ``how`` says."""
+    run_program(cache_dir)
+    target = {"root": cache_dir, "platform": _platform_folder(cache_dir),
+              "pycache": _platform_folder(cache_dir) / "__pycache__"}[how[0]]
+    if how[1] == "other_owner":
+        os.chown(target, 4242, 4242)
+    else:
+        os.chmod(target, how[1])
+    return target
+
+
+@pytest.mark.parametrize("how, reason", [
+    (("root", 0o777), "writable by group and others"),
+    (("root", 0o770), "writable by group"),
+    (("root", "other_owner"), "owned by another user"),
+    (("platform", 0o757), "writable by others"),
+    (("pycache", 0o775), "writable by group"),
+], ids=["root-0777", "root-group-writable", "root-other-owner", "platform-0757",
+        "pycache-group-writable"])
+def test_an_unsafe_folder_is_refused_with_one_warning(tmp_path, how, reason):
+    if how[1] == "other_owner" and os.geteuid() != 0:
+        pytest.skip("chown to another user needs root")
+    cache_dir = tmp_path / "cache"
+    _make_unsafe(cache_dir, how)
+    before = sorted(str(p) for p in cache_dir.rglob("*"))
+    marker = tmp_path / "PWNED"
+    for f in cache_dir.rglob("*.nbi"):  # whatever is there is not even opened
+        f.write_bytes(pickle.dumps(_Payload(marker)))
+    result = run_program(cache_dir)
+    assert result["value"] == pytest.approx(expected(), 1e-6)
+    assert len(result["warnings"]) == 1, result["warnings"]
+    assert reason in result["warnings"][0] and "chmod 700" in result["warnings"][0]
+    assert result["folder"] is None  # memory only
+    assert result["info"]["compiles"] >= 1 and result["info"]["disk_hits"] == 0
+    assert not marker.exists()
+    assert sorted(str(p) for p in cache_dir.rglob("*")) == before  # nothing written there
+
+
+@pytest.mark.parametrize("entry", ["py", "nbi", "nbc", "lock", "manifest"])
+def test_an_entry_replaced_by_a_folder_is_rebuilt(tmp_path, entry):
+    run_program(tmp_path)
+    folder = _platform_folder(tmp_path)
+    pattern = {"py": "tracegrad_k*.py", "nbi": "__pycache__/*.nbi", "nbc": "__pycache__/*.nbc",
+               "lock": "tracegrad_k*.lock", "manifest": "tracegrad_k*.manifest"}[entry]
+    victims = list(folder.glob(pattern))
+    assert victims
+    for v in victims:
+        v.unlink()
+        v.mkdir()
+        (v / "inside").write_text("a folder where a cache file belongs")
+    again = run_program(tmp_path)
+    assert again["value"] == pytest.approx(expected(), 1e-6)
+    if entry != "lock":  # the lock is only replaced; the others are repairs
+        assert any("rebuilding" in w for w in again["warnings"]), again["warnings"]
+    for pat in ("tracegrad_k*.py", "tracegrad_k*.manifest", "tracegrad_k*.lock",
+                "__pycache__/*.nbi", "__pycache__/*.nbc"):
+        found = list(folder.glob(pat))
+        assert found and all(p.is_file() for p in found), pat
+    assert run_program(tmp_path)["info"]["compiles"] == 0
