@@ -49,11 +49,18 @@ print(json.dumps({"import": t_import, "first": times[0], "ten": sum(times),
 """
 
 
-def fresh(cache_dir: str, tiers: str) -> dict:
+# numba's CPU target imports scipy.linalg at start-up when SciPy is installed (to find a BLAS
+# for np.dot in jitted code): +0.2 s on the first kernel load. A user's minimal install
+# (numpy, numba) has no SciPy; the benchmark venv has it (JAX needs it). This prelude makes
+# SciPy unimportable in one measured process, to show both.
+NO_SCIPY = "import sys; sys.modules['scipy'] = None\n"
+
+
+def fresh(cache_dir: str, tiers: str, prelude: str = "") -> dict:
     env = dict(os.environ, TRACEGRAD_CACHE_DIR=cache_dir, TRACEGRAD_TIERS=tiers,
                PYTHONPATH=str(ROOT))
-    out = subprocess.run([sys.executable, "-c", FIRST_CALL], env=env, capture_output=True,
-                         text=True, check=True)
+    out = subprocess.run([sys.executable, "-c", prelude + FIRST_CALL], env=env,
+                         capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -65,10 +72,61 @@ def first_calls() -> list[dict]:
             if tiers == "on":
                 time.sleep(0)  # the compile process of the cold run has filled the cache
             warm = fresh(d, tiers)
-        for label, r in (("empty cache", cold), ("warm cache", warm)):
+            runs = [("empty cache", cold), ("warm cache", warm)]
+            if tiers == "blocking":
+                runs.append(("warm cache, no SciPy installed", fresh(d, tiers, NO_SCIPY)))
+        for label, r in runs:
             rows.append({"measure": f"first MLP value_and_grad call, {label}, tiers={tiers}",
                          "seconds": r["first"], "first 10 calls (s)": r["ten"],
                          "import tracegrad (s)": r["import"]})
+    return rows
+
+
+PHASES = r"""
+import collections, json, sys, tempfile, importlib.util
+import numba
+import tracegrad
+from tests import functions as F
+from tracegrad._compiler.backends.numba_cpu import jobs, kernels, lowering
+from tracegrad._compiler.backends.numba_cpu.vmath import FASTMATH
+from tracegrad._compiler.schedule.fusion import fuse
+params, X, y = F.mlp_data(256, 784, 512, 10, dtype="float32")
+low = tracegrad.value_and_grad(F.mlp_loss).lower(params, X, y)
+total = collections.Counter()
+folder = tempfile.mkdtemp()
+for n, job in enumerate(jobs.kernel_jobs(fuse(low.optimized_ir, lowering.can_fuse))):
+    path = f"{folder}/k{n}.py"
+    open(path, "w").write(job["source"])
+    spec = importlib.util.spec_from_file_location(f"k{n}", path)
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod
+    spec.loader.exec_module(mod)
+    d = numba.njit(fastmath=FASTMATH, error_model="numpy",
+                   parallel=job["variant"] == "parallel")(getattr(mod, "kernel_" + job["variant"]))
+    d.compile(kernels.signature(*job["arguments"]))
+    for name, t in d.overloads[d.signatures[0]].metadata["pipeline_times"]["nopython"].items():
+        total[name.split("_", 1)[1]] += t.run
+print(json.dumps(total))
+"""
+
+
+def compile_phases() -> list[dict]:
+    """Where numba's time goes when it compiles the MLP step's kernels (fresh, no cache)."""
+    env = dict(os.environ, TRACEGRAD_TIERS="blocking", PYTHONPATH=str(ROOT))
+    out = subprocess.run([sys.executable, "-c", PHASES], env=env, capture_output=True,
+                         text=True, check=True)
+    total = json.loads(out.stdout.strip().splitlines()[-1])
+    groups = {"numba IR to LLVM, LLVM optimisation and machine code": ("native_lowering",),
+              "type inference": ("nopython_type_inference",),
+              "inlining the vmath functions (numba IR level)": ("inline_inlinables",),
+              "numba IR rewrites and SSA": ("nopython_rewrites", "reconstruct_ssa",
+                                            "dead_branch_prune", "rewrite_semantic_constants")}
+    rows = []
+    for label, names in groups.items():
+        rows.append({"measure": f"compile phase, MLP kernels: {label}",
+                     "seconds": sum(total.pop(n, 0.0) for n in names)})
+    rows.append({"measure": "compile phase, MLP kernels: everything else",
+                 "seconds": sum(total.values())})
     return rows
 
 
@@ -77,6 +135,7 @@ def in_process() -> list[dict]:
     from tests import functions as F
     from tracegrad import autograd, nd
 
+    tracegrad.config.tiers = "blocking"  # these rows measure the compiled path itself
     rows = []
     params, X, y = F.mlp_data(256, 784, 512, 10, dtype="float32")
     g = tracegrad.value_and_grad(F.mlp_loss)
@@ -158,7 +217,7 @@ def main() -> None:
                                  formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--out", default=str(HERE / "results"))
     args = ap.parse_args()
-    rows = first_calls() + in_process()
+    rows = first_calls() + compile_phases() + in_process()
     for r in rows:
         print(f"{r['measure']:70s} {r['seconds'] * 1e3:10.2f} ms", file=sys.stderr)
     print(write_report("latency", rows, {}, args.out))
