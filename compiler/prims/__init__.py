@@ -3,9 +3,17 @@
 from .elementwise import (  # noqa: F401
     abs,
     add,
+    arccos,
+    arccosh,
+    arcsin,
+    arcsinh,
+    arctan,
+    arctanh,
     cast,
+    cbrt,
     ceil,
     cos,
+    cosh,
     div,
     eq,
     exp,
@@ -29,9 +37,11 @@ from .elementwise import (  # noqa: F401
     sigmoid,
     sign,
     sin,
+    sinh,
     sqrt,
     stop_gradient,
     sub,
+    tan,
     tanh,
     where,
 )
@@ -55,3 +65,4 @@ from .reduce import (  # noqa: F401
     reduce_prod,
     reduce_sum,
 )
+from .sort import argsort  # noqa: F401

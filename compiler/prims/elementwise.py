@@ -190,3 +190,28 @@ where: Primitive = register(Primitive(
     samples=lambda: [((np.array([[1.0, 0.0, 1.0]]), rand(2, 3), rand(2, 1)), {}),
                      ((np.array([0.0, 1.0]), rand(2), 0.0), {})],
     doc="Elementwise choice: x where the condition is nonzero, else y."))
+
+
+# -- trigonometric and hyperbolic functions, cube root (MXNet's tan, arcsin, ..., cbrt) -------
+# Their VJPs are written with primitives (so higher orders come for free); log10, log2,
+# rsqrt, rcbrt, degrees and radians are composites in the front end instead.
+
+def _within(low: float, high: float) -> Callable:
+    return lambda *shape: rand(*shape, low=low, high=high)
+
+
+tan = _unary("tan", np.tan, lambda g, out, x: [g * (out * out + 1.0)], _within(-1.2, 1.2))
+arcsin = _unary("arcsin", np.arcsin, lambda g, out, x: [g / sqrt(1.0 - x * x)],
+                _within(-0.9, 0.9))
+arccos = _unary("arccos", np.arccos, lambda g, out, x: [-(g / sqrt(1.0 - x * x))],
+                _within(-0.9, 0.9))
+arctan = _unary("arctan", np.arctan, lambda g, out, x: [g / (x * x + 1.0)])
+sinh: Primitive = _unary("sinh", np.sinh, lambda g, out, x: [g * cosh(x)])
+cosh: Primitive = _unary("cosh", np.cosh, lambda g, out, x: [g * sinh(x)])
+arcsinh = _unary("arcsinh", np.arcsinh, lambda g, out, x: [g / sqrt(x * x + 1.0)])
+arccosh = _unary("arccosh", np.arccosh, lambda g, out, x: [g / sqrt(x * x - 1.0)],
+                 _within(1.2, 3.0))
+arctanh = _unary("arctanh", np.arctanh, lambda g, out, x: [g / (1.0 - x * x)],
+                 _within(-0.9, 0.9))
+# d/dx cbrt(x) = 1 / (3 cbrt(x)^2); infinite at 0, as in MXNet. Samples stay away from 0.
+cbrt = _unary("cbrt", np.cbrt, lambda g, out, x: [g / (out * out * 3.0)], away_from_ties)

@@ -71,6 +71,17 @@ class Accumulator(NamedTuple):
     init: str
     update: str
 
+    # trigonometric and hyperbolic functions, cube root: NumPy's, compiled by numba
+    "tan": "tan({0})",
+    "arcsin": "arcsin({0})",
+    "arccos": "arccos({0})",
+    "arctan": "arctan({0})",
+    "sinh": "sinh({0})",
+    "cosh": "cosh({0})",
+    "arcsinh": "arcsinh({0})",
+    "arccosh": "arccosh({0})",
+    "arctanh": "arctanh({0})",
+    "cbrt": "cbrt({0})",
 
 ACCUMULATORS: dict[str, Accumulator] = {
     "reduce_sum": Accumulator("0.0", "{acc} += {value}"),
@@ -126,6 +137,10 @@ def expression(e: Eqn, args: list[str], const: Callable[[float, Any], str]) -> s
     if e.prim.name in FUSED_MOVEMENT:
         return args[0]
     template = SCALAR.get(e.prim.name)
+# ... and NumPy functions numba compiles to calls of its math library (scalar, not vectorised).
+NUMPY.update({name: f"np.{name}" for name in (
+    "tan", "arcsin", "arccos", "arctan", "sinh", "cosh", "arcsinh", "arccosh", "arctanh",
+    "cbrt")})
     if template is None:
         raise NotImplementedError(f"no scalar template for {e.prim.name}")
     in_dtype = e.invars[0].aval.dtype
