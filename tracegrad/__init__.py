@@ -14,12 +14,25 @@ from tracegrad._compiler.frontend.tracing import add_internal_dir
 
 add_internal_dir(__file__)
 
-from tracegrad import autograd, cache, nd, random, tree  # noqa: E402
+from tracegrad import (  # noqa: E402
+    autograd,
+    cache,
+    gluon,
+    initializer,
+    lr_scheduler,
+    nd,
+    optimizer,
+    random,
+    tree,
+)
 from tracegrad.config import config  # noqa: E402
 from tracegrad.errors import *  # noqa: E402,F401,F403
 from tracegrad.jit import Jitted, cache_info, grad, jit, make_ir, value_and_grad  # noqa: E402
 from tracegrad.ndarray import NDArray, cpu  # noqa: E402
 
+init = initializer  # mx.init
+
 __version__ = "0.1.0"
 __all__ = ["autograd", "cache", "nd", "random", "tree", "NDArray", "cpu", "config", "jit", "grad",
-           "value_and_grad", "make_ir", "cache_info", "Jitted", "__version__"]
+           "value_and_grad", "make_ir", "cache_info", "Jitted", "__version__", "gluon", "init",
+           "initializer", "optimizer", "lr_scheduler"]

@@ -1,0 +1,217 @@
+"""Losses of ``gluon.loss``: each returns one value per sample (the mean over every axis
+but ``batch_axis``), optionally weighted by a number (``weight``) and per-sample
+(``sample_weight``, broadcast against the element-wise loss).
+
+>>> from tracegrad import nd
+>>> from tracegrad.gluon import loss
+>>> loss.L2Loss()(nd.array([[1.0, 2.0]]), nd.array([[0.0, 0.0]])).asnumpy().tolist()
+[1.25]
+>>> l = loss.SoftmaxCrossEntropyLoss()(nd.array([[0.0, 0.0]]), nd.array([1]))
+>>> round(float(l.asscalar()), 6)
+0.693147
+"""
+
+from __future__ import annotations
+
+from numbers import Number
+from typing import Any
+
+from tracegrad import nd
+from tracegrad.gluon.block import HybridBlock
+from tracegrad.gluon.nn import ops
+
+__all__ = ["Loss", "L2Loss", "L1Loss", "SigmoidBinaryCrossEntropyLoss", "SigmoidBCELoss",
+           "SoftmaxCrossEntropyLoss", "SoftmaxCELoss", "KLDivLoss", "HuberLoss", "HingeLoss",
+           "SquaredHingeLoss", "LogisticLoss"]
+
+
+def _apply_weighting(loss: Any, weight: Any = None, sample_weight: Any = None) -> Any:
+    if sample_weight is not None:
+        loss = loss * sample_weight
+    if weight is not None:
+        if not isinstance(weight, Number):
+            raise AssertionError("weight must be a number")
+        loss = loss * weight
+    return loss
+
+
+def _reshape_like(x: Any, y: Any) -> Any:
+    return x.reshape(y.shape) if x.shape != y.shape else x
+
+
+class Loss(HybridBlock):
+    """The base class: ``weight`` (a number) scales the loss; ``batch_axis`` is kept."""
+
+    def __init__(self, weight: Any, batch_axis: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._weight = weight
+        self._batch_axis = batch_axis
+
+    def __repr__(self) -> str:
+        return f"{self.__class__.__name__}(batch_axis={self._batch_axis}, w={self._weight})"
+
+    def _mean(self, loss: Any) -> Any:
+        return nd.mean(loss, axis=self._batch_axis, exclude=True)
+
+    def hybrid_forward(self, F: Any, x: Any, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError
+
+
+class L2Loss(Loss):
+    """``weight / 2 * (label - pred)²``, averaged per sample."""
+
+    def __init__(self, weight: float = 1.0, batch_axis: int = 0, **kwargs: Any) -> None:
+        super().__init__(weight, batch_axis, **kwargs)
+
+    def hybrid_forward(self, F: Any, pred: Any, label: Any, sample_weight: Any = None) -> Any:
+        label = _reshape_like(label, pred)
+        loss = nd.square(label - pred)
+        return self._mean(_apply_weighting(loss, self._weight / 2, sample_weight))
+
+
+class L1Loss(Loss):
+    """``|label - pred|``, averaged per sample."""
+
+    def __init__(self, weight: Any = None, batch_axis: int = 0, **kwargs: Any) -> None:
+        super().__init__(weight, batch_axis, **kwargs)
+
+    def hybrid_forward(self, F: Any, pred: Any, label: Any, sample_weight: Any = None) -> Any:
+        label = _reshape_like(label, pred)
+        loss = nd.abs(label - pred)
+        return self._mean(_apply_weighting(loss, self._weight, sample_weight))
+
+
+class SigmoidBinaryCrossEntropyLoss(Loss):
+    """Binary cross-entropy. From logits (``from_sigmoid=False``) it is computed stably as
+    ``max(x, 0) - x * z + log(1 + exp(-|x|))``; from probabilities, with 1e-12 added inside
+    the logarithms. ``pos_weight`` weights the positive term."""
+
+    def __init__(self, from_sigmoid: bool = False, weight: Any = None, batch_axis: int = 0,
+                 **kwargs: Any) -> None:
+        super().__init__(weight, batch_axis, **kwargs)
+        self._from_sigmoid = from_sigmoid
+
+    def hybrid_forward(self, F: Any, pred: Any, label: Any, sample_weight: Any = None,
+                       pos_weight: Any = None) -> Any:
+        label = _reshape_like(label, pred)
+        if not self._from_sigmoid:
+            softplus = ops.Activation(-nd.abs(pred), act_type="softrelu")
+            if pos_weight is None:
+                loss = nd.relu(pred) - pred * label + softplus
+            else:
+                log_weight = 1 + (pos_weight - 1) * label
+                loss = pred - pred * label + log_weight * (softplus + nd.relu(-pred))
+        else:
+            eps = 1e-12
+            if pos_weight is None:
+                loss = -(nd.log(pred + eps) * label + nd.log(1.0 - pred + eps) * (1.0 - label))
+            else:
+                loss = -(nd.log(pred + eps) * label * pos_weight
+                         + nd.log(1.0 - pred + eps) * (1.0 - label))
+        return self._mean(_apply_weighting(loss, self._weight, sample_weight))
+
+
+SigmoidBCELoss = SigmoidBinaryCrossEntropyLoss
+
+
+class SoftmaxCrossEntropyLoss(Loss):
+    """Cross-entropy of ``softmax(pred)`` along ``axis``: with ``sparse_label`` the labels
+    are class indices, otherwise distributions; ``from_logits`` means ``pred`` is already a
+    log-softmax."""
+
+    def __init__(self, axis: int = -1, sparse_label: bool = True, from_logits: bool = False,
+                 weight: Any = None, batch_axis: int = 0, **kwargs: Any) -> None:
+        super().__init__(weight, batch_axis, **kwargs)
+        self._axis = axis
+        self._sparse_label = sparse_label
+        self._from_logits = from_logits
+
+    def hybrid_forward(self, F: Any, pred: Any, label: Any, sample_weight: Any = None) -> Any:
+        if not self._from_logits:
+            pred = nd.log_softmax(pred, self._axis)
+        if self._sparse_label:
+            loss = -nd.pick(pred, label, axis=self._axis, keepdims=True)
+        else:
+            label = _reshape_like(label, pred)
+            loss = -nd.sum(pred * label, axis=self._axis, keepdims=True)
+        return self._mean(_apply_weighting(loss, self._weight, sample_weight))
+
+
+SoftmaxCELoss = SoftmaxCrossEntropyLoss
+
+
+class KLDivLoss(Loss):
+    """``label * (log(label + 1e-12) - pred)``, summed per sample (MXNet sums here);
+    ``from_logits=False`` takes a log-softmax of ``pred`` first."""
+
+    def __init__(self, from_logits: bool = True, axis: int = -1, weight: Any = None,
+                 batch_axis: int = 0, **kwargs: Any) -> None:
+        super().__init__(weight, batch_axis, **kwargs)
+        self._from_logits = from_logits
+        self._axis = axis
+
+    def hybrid_forward(self, F: Any, pred: Any, label: Any, sample_weight: Any = None) -> Any:
+        if not self._from_logits:
+            pred = nd.log_softmax(pred, self._axis)
+        loss = label * (nd.log(label + 1e-12) - pred)
+        loss = _apply_weighting(loss, self._weight, sample_weight)
+        return nd.sum(loss, axis=self._batch_axis, exclude=True)
+
+
+class HuberLoss(Loss):
+    """``|d| - rho/2`` where ``|d| > rho``, else ``d² / (2 rho)``, with ``d = label - pred``."""
+
+    def __init__(self, rho: float = 1, weight: Any = None, batch_axis: int = 0,
+                 **kwargs: Any) -> None:
+        super().__init__(weight, batch_axis, **kwargs)
+        self._rho = rho
+
+    def hybrid_forward(self, F: Any, pred: Any, label: Any, sample_weight: Any = None) -> Any:
+        label = _reshape_like(label, pred)
+        loss = nd.abs(label - pred)
+        loss = nd.where(loss > self._rho, loss - 0.5 * self._rho,
+                        (0.5 / self._rho) * nd.square(loss))
+        return self._mean(_apply_weighting(loss, self._weight, sample_weight))
+
+
+class HingeLoss(Loss):
+    """``max(0, margin - pred * label)`` with labels in {-1, 1}."""
+
+    def __init__(self, margin: float = 1, weight: Any = None, batch_axis: int = 0,
+                 **kwargs: Any) -> None:
+        super().__init__(weight, batch_axis, **kwargs)
+        self._margin = margin
+
+    def hybrid_forward(self, F: Any, pred: Any, label: Any, sample_weight: Any = None) -> Any:
+        label = _reshape_like(label, pred)
+        loss = nd.relu(self._margin - pred * label)
+        return self._mean(_apply_weighting(loss, self._weight, sample_weight))
+
+
+class SquaredHingeLoss(HingeLoss):
+    """``max(0, margin - pred * label)²``."""
+
+    def hybrid_forward(self, F: Any, pred: Any, label: Any, sample_weight: Any = None) -> Any:
+        label = _reshape_like(label, pred)
+        loss = nd.square(nd.relu(self._margin - pred * label))
+        return self._mean(_apply_weighting(loss, self._weight, sample_weight))
+
+
+class LogisticLoss(Loss):
+    """``log(1 + exp(-pred * label))`` for labels in {-1, 1} (``'signed'``) or {0, 1}
+    (``'binary'``)."""
+
+    def __init__(self, weight: Any = None, batch_axis: int = 0, label_format: str = "signed",
+                 **kwargs: Any) -> None:
+        super().__init__(weight, batch_axis, **kwargs)
+        if label_format not in ("signed", "binary"):
+            raise ValueError(f"label_format can only be signed or binary, received "
+                             f"{label_format}.")
+        self._label_format = label_format
+
+    def hybrid_forward(self, F: Any, pred: Any, label: Any, sample_weight: Any = None) -> Any:
+        label = _reshape_like(label, pred)
+        if self._label_format == "signed":
+            label = (label + 1.0) / 2.0
+        loss = nd.relu(pred) - pred * label + ops.Activation(-nd.abs(pred), act_type="softrelu")
+        return self._mean(_apply_weighting(loss, self._weight, sample_weight))
