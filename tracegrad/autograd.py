@@ -8,6 +8,7 @@ itself recorded and can be differentiated again, to any order.
 
 from __future__ import annotations
 
+import weakref
 from typing import Any, Sequence
 
 import numpy as np
@@ -45,6 +46,9 @@ from tracegrad.tape import (
 
 _NOT_IN_GRAPH = "Cannot differentiate node because it is not in a computational graph."
 _GRAD_REQS = ("write", "add", "null")
+# Variables whose gradient backward() wrote since gluon.Trainer last stepped them (MXNet's
+# NDArray._fresh_grad), by id; weak values, so a collected array never reads as fresh.
+FRESH_GRADS: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
 
 
 def mark_variables(variables: Sequence[NDArray] | NDArray,
@@ -229,6 +233,7 @@ def backward(heads: NDArray | Sequence[NDArray], head_grads: Any = None,
         ct = cts.get(id(v))
         if v.grad_req == "null":
             continue
+        FRESH_GRADS[id(v.array)] = v.array
         buf = v.grad._data
         if ct is None:
             if v.grad_req == "write":
