@@ -1,5 +1,6 @@
 """The primitive registry, one module per kind. Importing this package registers them all."""
 
+from .conv import col2im, im2col  # noqa: F401
 from .elementwise import (  # noqa: F401
     abs,
     add,
