@@ -5,11 +5,13 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import numpy as np
 
 from tracegrad import (
+    mxnet_format,
     ops,
     random,  # noqa: F401  (nd.random.normal, ...)
 )
@@ -136,27 +138,68 @@ def waitall() -> None:
     """Operations run synchronously; kept for MXNet compatibility."""
 
 
-def save(fname: str, data: Any) -> None:
-    """Save an NDArray, a list of them or a dict of name -> NDArray to ``fname``."""
+_FORMATS = ("mxnet", "mxnet-v0", "npz")
+
+
+def _file_format(fname: Any, format: str | None, op: str) -> str:
+    if format is None:
+        return "npz" if os.fspath(fname).endswith(".npz") else "mxnet"
+    if format not in _FORMATS:
+        raise ValueError(f"nd.{op}: format must be one of {', '.join(map(repr, _FORMATS))} "
+                         f"(or None: .npz files as npz, others in MXNet's format), not "
+                         f"{format!r}")
+    return format
+
+
+def save(fname: str | os.PathLike, data: Any, format: str | None = None) -> None:
+    """Save an NDArray, a list of them or a dict of name -> NDArray to ``fname``, in MXNet's
+    binary format (what ``mxnet.nd.save`` writes and ``mxnet.nd.load`` reads; ``.params``
+    files). ``format="mxnet-v0"`` writes MXNet's legacy v0 format; ``format="npz"``, or a
+    name ending in ``.npz``, a NumPy ``.npz`` file. See :mod:`tracegrad.mxnet_format`.
+    """
     if isinstance(data, NDArray):
         data = [data]
+    what = "nd.save takes an NDArray, a list of NDArrays or a dict of str -> NDArray"
     if isinstance(data, dict):
-        payload = {f"d:{k}": v.asnumpy() for k, v in data.items()}
+        if not all(isinstance(k, str) and isinstance(v, NDArray) for k, v in data.items()):
+            raise TypeError(f"{what}; this dict has other keys or values")
+        arrays: Any = {k: v.asnumpy() for k, v in data.items()}
     elif isinstance(data, (list, tuple)):
-        payload = {f"l:{i:06d}": v.asnumpy() for i, v in enumerate(data)}
+        if not all(isinstance(v, NDArray) for v in data):
+            raise TypeError(f"{what}; this {type(data).__name__} holds other items")
+        arrays = [v.asnumpy() for v in data]
     else:
-        raise TypeError(f"nd.save takes an NDArray, a list or a dict, not {type(data).__name__}")
+        raise TypeError(f"{what}, not {type(data).__name__}")
+    fmt = _file_format(fname, format, "save")
+    if fmt != "npz":
+        mxnet_format.save(fname, arrays, version=0 if fmt == "mxnet-v0" else 2)
+        return
+    if isinstance(arrays, dict):
+        payload = {f"d:{k}": v for k, v in arrays.items()}
+    else:
+        payload = {f"l:{i:06d}": v for i, v in enumerate(arrays)}
     with open(fname, "wb") as f:
         np.savez(f, **payload)
 
 
-def load(fname: str) -> Any:
-    """Load what :func:`save` wrote: a list, or a dict if a dict was saved."""
+def load(fname: str | os.PathLike, format: str | None = None) -> Any:
+    """Load a file of :func:`save` or of ``mxnet.nd.save`` (any MXNet version's format, e.g. a
+    ``.params`` file): a list of NDArrays, or a dict if names were saved. A NumPy ``.npz`` file
+    of :func:`save` is recognised by its content (``format`` forces one)."""
+    if format is None:
+        with open(fname, "rb") as f:
+            fmt = "npz" if f.read(4) == b"PK\x03\x04" else "mxnet"
+    else:
+        fmt = _file_format(fname, format, "load")
+    if fmt != "npz":
+        data = mxnet_format.load(fname)
+        if isinstance(data, dict):
+            return {k: NDArray(v) for k, v in data.items()}
+        return [NDArray(v) for v in data]
     with np.load(fname, allow_pickle=False) as z:
-        keys = sorted(z.files)
-        if keys and keys[0].startswith("d:"):
-            return {k[2:]: NDArray(z[k]) for k in keys}
-        return [NDArray(z[k]) for k in keys]
+        if z.files and z.files[0].startswith("d:"):  # a dict, in the order it was saved
+            return {k[2:]: NDArray(z[k]) for k in z.files}
+        return [NDArray(z[k]) for k in sorted(z.files)]
 
 
 _METHODS = ("reshape", "transpose", "swapaxes", "expand_dims", "flatten", "squeeze",
