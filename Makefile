@@ -2,7 +2,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-slow wheel-check lint bench bench-deps mxnet-venv clean
+.PHONY: demo test test-slow test-mxnet wheel-check lint bench bench-deps mxnet-venv clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -43,6 +43,12 @@ $(MXNET_VENV)/.installed:
 	test -x $(MXNET_VENV)/bin/python || python3 -m venv $(MXNET_VENV)
 	$(MXNET_VENV)/bin/python -m pip install -q numpy==1.23.5 mxnet==1.9.1
 	touch $@
+
+# Differential tests against real MXNet 1.9.1 (tests/mxnet): the same snippets run on both,
+# results compared; prints a summary by cause and rewrites tests/mxnet/MISSING.md.
+test-mxnet: $(STAMP) mxnet-venv
+	$(PY) -m tests.mxnet.coverage
+	$(PY) -m pytest -m mxnet tests/mxnet -q --tb=no -rN -p no:cacheprovider
 
 bench: bench-deps
 	$(PY) benchmarks/bench_eager.py
