@@ -233,8 +233,9 @@ class SGD(Optimizer):
 
 @register
 class NAG(Optimizer):
-    """Nesterov momentum: ``mom = momentum * mom + g + wd * w``,
-    ``w -= lr * (momentum * mom + g + wd * w)``."""
+    """Nesterov momentum, as MXNet 1.9.1 computes it in place: with ``d = g + wd * w``,
+    ``w += momentum * (momentum * mom - lr * d) - lr * d``, then
+    ``mom = momentum * mom - lr * (g + wd * w)`` with the *new* w."""
 
     def __init__(self, momentum: float = 0.0, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -254,10 +255,13 @@ class NAG(Optimizer):
         else:
             scaled = rs * g
         if state is not None and self.momentum > 0:
+            # MXNet's nag_mom_update with out=weight: the momentum is updated after the
+            # weight, from the new weight (the kernel reads the aliased buffer)
             gg = g if scaled is None else scaled
             mom = _own(state)
-            mom[...] = m * mom + gg + wd * w
-            w -= lr * (m * mom + gg + wd * w)
+            gr = gg + wd * w
+            w[...] = w + m * (m * mom - lr * gr) - lr * gr
+            mom[...] = m * mom - lr * (gg + wd * w)
         elif scaled is None:
             w[...] = (weight._data.dtype.type(1) - lr * wd) * w - lr * g
         else:

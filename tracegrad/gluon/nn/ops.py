@@ -106,11 +106,16 @@ def BatchNorm(data: Any, gamma: Any, beta: Any, moving_mean: Any, moving_var: An
     """Batch normalisation over every axis but ``axis``. In training mode (and without
     ``use_global_stats``) it normalises with the batch mean and (biased) variance and sets
     ``moving_mean = moving_mean * momentum + mean * (1 - momentum)``, likewise the variance;
-    otherwise it uses the moving statistics. ``fix_gamma`` treats gamma as 1."""
+    otherwise it uses the moving statistics. ``fix_gamma`` sets gamma to 1 (in place, as
+    MXNet does) and uses that."""
     from tracegrad.gluon.hybrid import update_aux
 
     x = data
-    g = nd.ones_like(gamma) if fix_gamma else gamma
+    if fix_gamma:  # MXNet sets gamma to 1 in place and uses that
+        g = nd.ones_like(gamma)
+        update_aux(gamma, g)
+    else:
+        g = gamma
     if is_training() and not use_global_stats:
         axes = _stat_axes(x, axis)
         mean = nd.mean(x, axis=axes)

@@ -1,0 +1,318 @@
+"""Differential cases for ``tracegrad.gluon``: code that runs unchanged on MXNet 1.9.1 and on
+tracegrad (``mx`` is ``mxnet`` or ``tracegrad``), filling ``out`` with results.
+
+``python tests/gluon/cases.py OUT.json`` run with MXNet's interpreter writes every case's
+results; ``expected_mxnet.json`` beside this file holds them, so the tests compare tracegrad
+with MXNet's numbers without MXNet installed (and re-check them when it is). This module
+imports neither framework at the top.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from textwrap import dedent
+
+import numpy as np
+
+PRELUDE = dedent('''
+    import numpy as np
+    nd, gluon, autograd = mx.nd, mx.gluon, mx.autograd
+    nn = gluon.nn
+
+    def fill(block, seed):
+        """Deterministic values for every parameter, in collect_params() order."""
+        rng = np.random.RandomState(seed)
+        for name, p in block.collect_params().items():
+            lo, hi = (0.5, 1.5) if name.endswith(("running_var", "gamma")) else (-0.5, 0.5)
+            p.set_data(nd.array(rng.uniform(lo, hi, p.shape).astype("float32")))
+
+    def arr(seed, shape, lo=-1.0, hi=1.0):
+        return nd.array(np.random.RandomState(seed).uniform(lo, hi, shape).astype("float32"))
+
+    def run_layer(block, inputs, seed=7, hybrid=False, train=True):
+        """Forward under record, backward with a fixed head gradient: the output, the
+        input gradients and the parameter gradients (in collect_params() order)."""
+        if hybrid:
+            block.hybridize()
+        for x in inputs:
+            x.attach_grad()
+        with autograd.record(train_mode=train):
+            y = block(*inputs)
+        head = arr(seed + 100, y.shape)
+        y.backward(head)
+        res = {"out": y.asnumpy()}
+        for i, x in enumerate(inputs):
+            res["dx%d" % i] = x.grad.asnumpy()
+        for k, p in enumerate(block.collect_params().values()):
+            res["p%d" % k] = p.data().asnumpy()
+            if p.grad_req != "null":
+                res["g%d" % k] = p.grad().asnumpy()
+        return res
+''')
+
+LAYERS = {
+    "dense": ("nn.Dense(4, in_units=6)", [(3, 6)]),
+    "dense_flatten": ("nn.Dense(4, in_units=6)", [(3, 2, 3)]),
+    "dense_noflatten": ("nn.Dense(4, flatten=False, in_units=3)", [(2, 5, 3)]),
+    "dense_nobias_act": ("nn.Dense(4, use_bias=False, activation='tanh', in_units=5)",
+                         [(3, 5)]),
+    "dense_deferred": ("nn.Dense(3, activation='relu')", [(4, 5)]),
+    "act_relu": ("nn.Activation('relu')", [(3, 4)]),
+    "act_sigmoid": ("nn.Activation('sigmoid')", [(3, 4)]),
+    "act_tanh": ("nn.Activation('tanh')", [(3, 4)]),
+    "act_softrelu": ("nn.Activation('softrelu')", [(3, 4)]),
+    "act_softsign": ("nn.Activation('softsign')", [(3, 4)]),
+    "leakyrelu": ("nn.LeakyReLU(0.1)", [(3, 4)]),
+    "prelu": ("nn.PReLU()", [(3, 4)]),
+    "prelu_channels": ("nn.PReLU(in_channels=3)", [(2, 3, 4)]),
+    "elu": ("nn.ELU(0.7)", [(3, 4)]),
+    "selu": ("nn.SELU()", [(3, 4)]),
+    "swish": ("nn.Swish(1.5)", [(3, 4)]),
+    "flatten": ("nn.Flatten()", [(2, 3, 4)]),
+    "layernorm": ("nn.LayerNorm(in_channels=5)", [(3, 5)]),
+    "layernorm_axis1": ("nn.LayerNorm(axis=1, in_channels=3)", [(2, 3, 4)]),
+    "batchnorm": ("nn.BatchNorm(in_channels=4, momentum=0.8)", [(6, 4)]),
+    "batchnorm_4d": ("nn.BatchNorm(in_channels=3)", [(2, 3, 2, 2)]),
+    "batchnorm_noscale": ("nn.BatchNorm(in_channels=4, center=False, scale=False)", [(6, 4)]),
+    "batchnorm_global": ("nn.BatchNorm(in_channels=4, use_global_stats=True)", [(6, 4)]),
+    "hybridlambda": ("nn.HybridLambda(lambda F, x: F.tanh(x) * 2)", [(3, 4)]),
+    "sequential": ("nn.HybridSequential(prefix='seq_')", [(4, 5)]),
+}
+
+
+def layer_code(name: str, hybrid: bool, train: bool = True) -> str:
+    make, shapes = LAYERS[name]
+    lines = [f"block = {make}"]
+    if name == "sequential":
+        lines.append("with block.name_scope():\n"
+                     "    block.add(nn.Dense(6, activation='relu'), nn.BatchNorm(),\n"
+                     "              nn.Dense(3, in_units=6))")
+    lines.append("block.initialize()")
+    inputs = ", ".join(f"arr({i + 1}, {s!r}, -2, 2)" for i, s in enumerate(shapes))
+    deferred = name in ("dense_deferred", "sequential")
+    if deferred:  # one forward infers the shapes
+        lines.append(f"block({inputs})")
+    lines.append("fill(block, 3)")
+    lines.append(f"res = run_layer(block, [{inputs}], hybrid={hybrid}, train={train})")
+    lines.append("out.update(res)")
+    if name.startswith("batchnorm") or name == "sequential":
+        lines.append(f"out['predict'] = block({inputs}).asnumpy()")
+    return "\n".join(lines)
+
+
+LOSSES = {
+    "l2": ("gluon.loss.L2Loss()", (4, 3), "arr(9, (4, 3))", None),
+    "l2_weighted": ("gluon.loss.L2Loss(weight=0.5)", (4, 3), "arr(9, (4, 3))",
+                    "arr(10, (4, 1), 0, 1)"),
+    "l1": ("gluon.loss.L1Loss()", (4, 3), "arr(9, (4, 3))", None),
+    "l1_sample_weight": ("gluon.loss.L1Loss()", (4, 3), "arr(9, (4, 3))",
+                         "arr(10, (4, 1), 0, 1)"),
+    "softmax_ce": ("gluon.loss.SoftmaxCrossEntropyLoss()", (4, 5),
+                   "nd.array([0, 3, 4, 1])", None),
+    "softmax_ce_dense": ("gluon.loss.SoftmaxCrossEntropyLoss(sparse_label=False)", (4, 5),
+                         "nd.softmax(arr(9, (4, 5)))", None),
+    "softmax_ce_axis": ("gluon.loss.SoftmaxCrossEntropyLoss(axis=1)", (2, 3, 4),
+                        "nd.array([[0, 1, 2, 0], [2, 2, 1, 0]])", None),
+    "softmax_ce_logits": ("gluon.loss.SoftmaxCrossEntropyLoss(from_logits=True, weight=2.0)",
+                          (4, 5), "nd.array([0, 3, 4, 1])", "arr(10, (4, 1), 0, 1)"),
+    "softmax_ce_batch_axis": ("gluon.loss.SoftmaxCrossEntropyLoss(axis=0, batch_axis=1)",
+                              (5, 3), "nd.array([0, 4, 2])", None),
+    "sigmoid_bce": ("gluon.loss.SigmoidBinaryCrossEntropyLoss()", (4, 3),
+                    "nd.array(np.random.RandomState(4).randint(0, 2, (4, 3)))", None),
+    "sigmoid_bce_large": ("gluon.loss.SigmoidBCELoss()", (2, 3),
+                          "nd.array([[1, 0, 1], [0, 1, 0]])", None),
+    "sigmoid_bce_from_sigmoid": ("gluon.loss.SigmoidBinaryCrossEntropyLoss(from_sigmoid=True)",
+                                 (4, 3), "nd.array(np.random.RandomState(4).randint(0, 2, "
+                                 "(4, 3)))", None),
+    "huber": ("gluon.loss.HuberLoss(rho=0.5)", (4, 3), "arr(9, (4, 3))", None),
+    "kldiv": ("gluon.loss.KLDivLoss()", (4, 5), "nd.softmax(arr(9, (4, 5)))", None),
+    "kldiv_logits": ("gluon.loss.KLDivLoss(from_logits=False)", (4, 5),
+                     "nd.softmax(arr(9, (4, 5)))", None),
+}
+
+
+def loss_code(name: str, hybrid: bool) -> str:
+    make, shape, label, weight = LOSSES[name]
+    pred = f"arr(8, {shape!r}, -2, 2)"
+    if name == "sigmoid_bce_large":
+        pred = "nd.array([[40.0, -40.0, -30.0], [25.0, 0.5, -0.25]])"
+    if name == "sigmoid_bce_from_sigmoid":
+        pred = f"nd.sigmoid({pred})"
+    args = "pred, label" + (", sw" if weight else "")
+    return "\n".join([
+        f"L = {make}", "if %s: L.hybridize()" % hybrid, f"pred = {pred}", f"label = {label}",
+        f"sw = {weight or 'None'}", "pred.attach_grad()",
+        f"with autograd.record():\n    l = L({args})",
+        "l.backward()", "out['loss'] = l.asnumpy()", "out['dpred'] = pred.grad.asnumpy()"])
+
+
+OPTIMIZERS = {
+    "sgd": ("sgd", {"learning_rate": 0.1}),
+    "sgd_wd": ("sgd", {"learning_rate": 0.1, "wd": 0.01}),
+    "sgd_momentum_clip": ("sgd", {"learning_rate": 0.1, "momentum": 0.9, "wd": 0.001,
+                                  "clip_gradient": 0.05}),
+    "nag": ("nag", {"learning_rate": 0.1, "momentum": 0.9, "wd": 0.01}),
+    "nag_plain": ("nag", {"learning_rate": 0.1, "clip_gradient": 0.1}),
+    "adam": ("adam", {"learning_rate": 0.01, "wd": 0.01}),
+    "adam_clip": ("adam", {"learning_rate": 0.01, "clip_gradient": 0.05, "beta1": 0.8}),
+    "rmsprop": ("rmsprop", {"learning_rate": 0.01, "wd": 0.01}),
+    "rmsprop_centered": ("rmsprop", {"learning_rate": 0.01, "centered": True,
+                                     "clip_weights": 0.6}),
+    "adagrad": ("adagrad", {"learning_rate": 0.1, "wd": 0.01}),
+    "adadelta": ("adadelta", {"wd": 0.01, "clip_gradient": 1.0}),
+    "sgd_lr_mult_scheduler": ("sgd", {"learning_rate": 0.2, "momentum": 0.5,
+                                      "lr_scheduler": "FACTOR"}),
+}
+
+
+def trainer_code(name: str, hybrid: bool) -> str:
+    opt, params = OPTIMIZERS[name]
+    params_src = repr(params).replace("'FACTOR'", "mx.lr_scheduler.FactorScheduler(2, 0.5)")
+    return dedent(f'''
+        net = nn.HybridSequential(prefix="opt_")
+        with net.name_scope():
+            net.add(nn.Dense(5, activation="relu", in_units=4), nn.Dense(3, in_units=5))
+        net.initialize()
+        fill(net, 11)
+        if "{name}" == "sgd_lr_mult_scheduler":
+            net[1].weight.lr_mult = 0.5
+            net[0].bias.wd_mult = 0.0
+        if {hybrid}:
+            net.hybridize()
+        trainer = gluon.Trainer(net.collect_params(), "{opt}", {params_src})
+        L = gluon.loss.SoftmaxCrossEntropyLoss()
+        X, Y = arr(12, (6, 4)), nd.array([0, 1, 2, 1, 0, 2])
+        for step in range(5):
+            with autograd.record():
+                loss = L(net(X), Y)
+            loss.backward()
+            trainer.step(6)
+            out["loss%d" % step] = loss.asnumpy()
+            for k, p in enumerate(net.collect_params().values()):
+                out["s%d_p%d" % (step, k)] = p.data().asnumpy()
+        out["lr"] = np.array(trainer.learning_rate)
+    ''')
+
+
+MLP = dedent('''
+    net = nn.Sequential()
+    with net.name_scope():
+        net.add(nn.Dense(16, activation="relu"), nn.Dense(3))
+    net.initialize(mx.init.Xavier())
+    X = arr(20, (60, 8), -2, 2)
+    Y = nd.array((X.asnumpy()[:, 0] > 0).astype("float32") + (X.asnumpy()[:, 1] > 1))
+    net(X[:2])
+    fill(net, 21)
+    if HYBRID:
+        net.hybridize()
+    trainer = gluon.Trainer(net.collect_params(), "sgd", {"learning_rate": 0.5,
+                                                          "momentum": 0.9})
+    L = gluon.loss.SoftmaxCrossEntropyLoss()
+    data = gluon.data.DataLoader(gluon.data.ArrayDataset(X, Y), batch_size=16)
+    losses = []
+    for epoch in range(3):
+        for xb, yb in data:
+            with autograd.record():
+                loss = L(net(xb), yb)
+            loss.backward()
+            trainer.step(xb.shape[0])
+            losses.append(loss.mean().asscalar())
+    out["losses"] = np.array(losses)
+''')
+
+SCHEDULERS = dedent('''
+    ls = mx.lr_scheduler
+    scheds = {
+        "factor": ls.FactorScheduler(3, 0.5, stop_factor_lr=0.02, base_lr=0.2),
+        "factor_warmup": ls.FactorScheduler(3, 0.5, base_lr=0.2, warmup_steps=4,
+                                            warmup_begin_lr=0.01),
+        "multifactor": ls.MultiFactorScheduler([2, 5, 7], 0.3, base_lr=1.0),
+        "poly": ls.PolyScheduler(12, base_lr=0.5, pwr=2, final_lr=0.01, warmup_steps=3),
+        "cosine": ls.CosineScheduler(12, base_lr=0.5, final_lr=0.05, warmup_steps=3,
+                                     warmup_mode="constant", warmup_begin_lr=0.1),
+    }
+    for k, s in scheds.items():
+        out[k] = np.array([s(n) for n in range(0, 16)])
+''')
+
+TEXT = dedent('''
+    import io, contextlib
+    net = nn.HybridSequential(prefix="model_")
+    with net.name_scope():
+        net.add(nn.Dense(4, activation="relu"), nn.BatchNorm(), nn.Dropout(0.5),
+                nn.Dense(2, use_bias=False))
+        net.add(nn.LayerNorm(), nn.Embedding(10, 3), nn.Flatten(), nn.LeakyReLU(0.1))
+    out["repr"] = repr(net)
+    out["params_repr"] = repr(net.collect_params())
+    out["names"] = " ".join(net.collect_params().keys())
+    out["weights"] = " ".join(net.collect_params(".*weight").keys())
+    out["structural"] = " ".join(sorted(net._collect_params_with_prefix().keys()))
+    small = nn.HybridSequential(prefix="s_")
+    with small.name_scope():
+        small.add(nn.Dense(3, activation="tanh", in_units=5), nn.Dense(2, in_units=3))
+    small.initialize()
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        small.summary(nd.ones((2, 5)))
+    out["summary"] = buf.getvalue()
+    out["repr_after"] = repr(small)
+    out["param"] = repr(gluon.Parameter("w", shape=(2, 3)))
+    out["loss_repr"] = repr(gluon.loss.SoftmaxCrossEntropyLoss())
+    out["xavier"] = mx.init.Xavier(factor_type="in", magnitude=2.0).dumps()
+''')
+
+
+def all_cases() -> dict[str, str]:
+    cases = {}
+    for name in LAYERS:
+        for hybrid in (False, True):
+            cases[f"layer/{name}/{'hybrid' if hybrid else 'eager'}"] = layer_code(name, hybrid)
+    for name in ("batchnorm", "dropout_predict"):
+        if name in LAYERS:
+            cases[f"layer/{name}/predict"] = layer_code(name, False, train=False)
+    for name in LOSSES:
+        for hybrid in (False, True):
+            cases[f"loss/{name}/{'hybrid' if hybrid else 'eager'}"] = loss_code(name, hybrid)
+    for name in OPTIMIZERS:
+        cases[f"trainer/{name}/eager"] = trainer_code(name, False)
+    cases["trainer/adam/hybrid"] = trainer_code("adam", True)
+    cases["trainer/sgd_momentum_clip/hybrid"] = trainer_code("sgd_momentum_clip", True)
+    cases["mlp/eager"] = "HYBRID = False\n" + MLP
+    cases["mlp/hybrid"] = "HYBRID = True\n" + MLP
+    cases["schedulers"] = SCHEDULERS
+    cases["text"] = TEXT
+    return cases
+
+
+def run_case(mx: object, code: str) -> dict:
+    """Run one case with ``mx`` as the framework; its results as NumPy arrays and strings."""
+    ns: dict = {"mx": mx, "out": {}}
+    exec(PRELUDE, ns)
+    exec(code, ns)
+    return ns["out"]
+
+
+def to_json(value: object) -> object:
+    if isinstance(value, str):
+        return value
+    a = np.asarray(value)
+    return {"dtype": str(a.dtype), "shape": list(a.shape), "data": a.ravel().tolist()}
+
+
+def from_json(value: object) -> object:
+    if isinstance(value, str):
+        return value
+    return np.array(value["data"], dtype=value["dtype"]).reshape(value["shape"])
+
+
+if __name__ == "__main__":
+    import warnings
+
+    import mxnet
+
+    warnings.simplefilter("ignore")
+    results = {name: {k: to_json(v) for k, v in run_case(mxnet, code).items()}
+               for name, code in all_cases().items()}
+    with open(sys.argv[1], "w") as f:
+        json.dump({"mxnet": mxnet.__version__, "cases": results}, f, indent=0, sort_keys=True)
