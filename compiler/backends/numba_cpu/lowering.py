@@ -61,16 +61,6 @@ SCALAR: dict[str, str] = {
     "ge": "({one} if {0} >= {1} else {zero})",
     # ternary
     "where": "({1} if {0} != {zero} else {2})",
-}
-
-
-class Accumulator(NamedTuple):
-    """A reduction in a loop: the accumulator's initial value, and the statement that folds
-    ``{value}`` into ``{acc}``."""
-
-    init: str
-    update: str
-
     # trigonometric and hyperbolic functions, cube root: NumPy's, compiled by numba
     "tan": "tan({0})",
     "arcsin": "arcsin({0})",
@@ -82,6 +72,16 @@ class Accumulator(NamedTuple):
     "arccosh": "arccosh({0})",
     "arctanh": "arctanh({0})",
     "cbrt": "cbrt({0})",
+}
+
+
+class Accumulator(NamedTuple):
+    """A reduction in a loop: the accumulator's initial value, and the statement that folds
+    ``{value}`` into ``{acc}``."""
+
+    init: str
+    update: str
+
 
 ACCUMULATORS: dict[str, Accumulator] = {
     "reduce_sum": Accumulator("0.0", "{acc} += {value}"),
@@ -100,6 +100,10 @@ VMATH = ("exp", "log", "log1p", "expm1", "tanh", "sigmoid", "pow", "erf")
 # Template functions that numba vectorises itself, through LLVM intrinsics.
 NUMPY = {"sqrt": "np.sqrt", "sin": "np.sin", "cos": "np.cos", "floor": "np.floor",
          "ceil": "np.ceil", "rint": "np.rint"}
+# ... and NumPy functions numba compiles to calls of its math library (scalar, not vectorised).
+NUMPY.update({name: f"np.{name}" for name in (
+    "tan", "arcsin", "arccos", "arctan", "sinh", "cosh", "arcsinh", "arccosh", "arctanh",
+    "cbrt")})
 SUFFIX = {"float32": "f32", "float64": "f64"}  # dtype -> suffix of the vmath functions
 
 
@@ -137,10 +141,6 @@ def expression(e: Eqn, args: list[str], const: Callable[[float, Any], str]) -> s
     if e.prim.name in FUSED_MOVEMENT:
         return args[0]
     template = SCALAR.get(e.prim.name)
-# ... and NumPy functions numba compiles to calls of its math library (scalar, not vectorised).
-NUMPY.update({name: f"np.{name}" for name in (
-    "tan", "arcsin", "arccos", "arctan", "sinh", "cosh", "arcsinh", "arccosh", "arctanh",
-    "cbrt")})
     if template is None:
         raise NotImplementedError(f"no scalar template for {e.prim.name}")
     in_dtype = e.invars[0].aval.dtype
