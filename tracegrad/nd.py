@@ -21,6 +21,22 @@ from tracegrad.ops import _nd
 
 _DEFAULT = np.float32
 
+# MXNet's nd operators beyond tracegrad.ops, one module per family
+from tracegrad import contrib  # noqa: E402,F401  (nd.contrib.isinf, ...)
+from tracegrad import dlpack as _dlpack  # noqa: E402
+from tracegrad import ndarray_compat as _compat  # noqa: E402
+from tracegrad.dlpack import *  # noqa: E402,F401,F403  (from_numpy, from_dlpack, ...)
+from tracegrad.opargs import reject_unknown as _reject  # noqa: E402
+from tracegrad.opargs import write_out as _write_out  # noqa: E402
+from tracegrad.ops_layout import *  # noqa: E402,F401,F403  (diag, split_v2, ...)
+from tracegrad.ops_math import *  # noqa: E402,F401,F403  (tan, arcsin, log10, softmin, ...)
+from tracegrad.ops_nn import *  # noqa: E402,F401,F403  (FullyConnected, ...)
+from tracegrad.ops_shape import *  # noqa: E402,F401,F403  (slice, pad, moveaxis, ...)
+from tracegrad.ops_sort import *  # noqa: E402,F401,F403  (topk, sort, argsort)
+from tracegrad.optimizer_multi import *  # noqa: E402,F401,F403  (lamb_update_phase1, ...)
+from tracegrad.optimizer_ops import *  # noqa: E402,F401,F403  (sgd_update, adam_update, ...)
+from tracegrad.random_nd import *  # noqa: E402,F401,F403  (nd.uniform, nd.sample_normal, ...)
+
 
 def _dtype(dtype: Any) -> np.dtype:
     return np.dtype(_DEFAULT if dtype is None else dtype)
@@ -57,34 +73,44 @@ def arange(start: float, stop: float | None = None, step: float = 1.0, repeat: i
     return NDArray(np.repeat(out, repeat) if repeat != 1 else out)
 
 
-def zeros(shape: Any, ctx: Context | None = None, dtype: Any = None, **_: Any) -> NDArray:
+def zeros(shape: Any, ctx: Context | None = None, dtype: Any = None, stype: Any = None,
+          out: NDArray | None = None, **kwargs: Any) -> NDArray:
     """An array of zeros, float32 by default.
 
     >>> from tracegrad import nd
     >>> nd.zeros((2, 3)).shape, nd.zeros(4).dtype
     ((2, 3), <class 'numpy.float32'>)
     """
-    return NDArray(np.zeros(_shape(shape), dtype=_dtype(dtype)))
+    _reject("nd.zeros", kwargs)
+    return _write_out("nd.zeros", NDArray(np.zeros(_shape(shape), dtype=_dtype(dtype))),
+                      out)
 
 
-def ones(shape: Any, ctx: Context | None = None, dtype: Any = None, **_: Any) -> NDArray:
+def ones(shape: Any, ctx: Context | None = None, dtype: Any = None,
+         out: NDArray | None = None, **kwargs: Any) -> NDArray:
     """An array of ones, float32 by default.
 
     >>> from tracegrad import nd
     >>> nd.ones(2).asnumpy().tolist()
     [1.0, 1.0]
     """
-    return NDArray(np.ones(_shape(shape), dtype=_dtype(dtype)))
+    _reject("nd.ones", kwargs)
+    return _write_out("nd.ones", NDArray(np.ones(_shape(shape), dtype=_dtype(dtype))),
+                      out)
 
 
-def full(shape: Any, val: float, ctx: Context | None = None, dtype: Any = None) -> NDArray:
-    """An array filled with ``val``.
+def full(shape: Any, val: float, ctx: Context | None = None, dtype: Any = None,
+         out: NDArray | None = None) -> NDArray:
+    """An array filled with ``val`` (``out``: fill that array, in its dtype, as MXNet).
 
     >>> from tracegrad import nd
     >>> nd.full((1, 2), 7).asnumpy().tolist()
     [[7.0, 7.0]]
     """
-    return NDArray(np.full(_shape(shape), val, dtype=_dtype(dtype)))
+    if out is not None and dtype is None:
+        dtype = out.dtype
+    return _write_out("nd.full", NDArray(np.full(_shape(shape), val,
+                                                 dtype=_dtype(dtype))), out)
 
 
 def empty(shape: Any, ctx: Context | None = None, dtype: Any = None) -> NDArray:
@@ -93,14 +119,15 @@ def empty(shape: Any, ctx: Context | None = None, dtype: Any = None) -> NDArray:
 
 
 def eye(N: int, M: int = 0, k: int = 0, ctx: Context | None = None,
-        dtype: Any = None) -> NDArray:
+        dtype: Any = None, out: NDArray | None = None, **kwargs: Any) -> NDArray:
     """An N x M identity-like matrix with ones on diagonal ``k``.
 
     >>> from tracegrad import nd
     >>> nd.eye(2).asnumpy().tolist()
     [[1.0, 0.0], [0.0, 1.0]]
     """
-    return NDArray(np.eye(N, M or None, k, dtype=_dtype(dtype)))
+    _reject("nd.eye", kwargs)
+    return _write_out("nd.eye", NDArray(np.eye(N, M or None, k, dtype=_dtype(dtype))), out)
 
 
 def linspace(start: float, stop: float, num: int, endpoint: bool = True,
@@ -114,24 +141,28 @@ def linspace(start: float, stop: float, num: int, endpoint: bool = True,
     return NDArray(np.linspace(start, stop, num, endpoint=endpoint, dtype=_dtype(dtype)))
 
 
-def zeros_like(data: Any) -> NDArray:
+def zeros_like(data: Any, out: NDArray | None = None, **kwargs: Any) -> NDArray:
     """Zeros with the shape and dtype of ``data``.
 
     >>> from tracegrad import nd
     >>> nd.zeros_like(nd.ones((2, 2))).asnumpy().tolist()
     [[0.0, 0.0], [0.0, 0.0]]
     """
-    return NDArray(np.zeros(_nd(data).shape, dtype=np.dtype(_nd(data).dtype)))
+    _reject("nd.zeros_like", kwargs)
+    return _write_out("nd.zeros_like",
+                      NDArray(np.zeros(_nd(data).shape, dtype=np.dtype(_nd(data).dtype))), out)
 
 
-def ones_like(data: Any) -> NDArray:
+def ones_like(data: Any, out: NDArray | None = None, **kwargs: Any) -> NDArray:
     """Ones with the shape and dtype of ``data``.
 
     >>> from tracegrad import nd
     >>> nd.ones_like(nd.zeros(2)).asnumpy().tolist()
     [1.0, 1.0]
     """
-    return NDArray(np.ones(_nd(data).shape, dtype=np.dtype(_nd(data).dtype)))
+    _reject("nd.ones_like", kwargs)
+    return _write_out("nd.ones_like",
+                      NDArray(np.ones(_nd(data).shape, dtype=np.dtype(_nd(data).dtype))), out)
 
 
 def waitall() -> None:
@@ -210,6 +241,19 @@ _METHODS = ("reshape", "transpose", "swapaxes", "expand_dims", "flatten", "squee
             "pick", "split")
 for _name in _METHODS:
     setattr(NDArray, _name, getattr(ops, _name))
+# MXNet's other fluent methods (nd functions of the modules above)
+_MORE_METHODS = ("tan", "arcsin", "arccos", "arctan", "sinh", "cosh", "arcsinh", "arccosh",
+                 "arctanh", "cbrt", "rcbrt", "rsqrt", "log10", "log2", "degrees", "radians",
+                 "trunc", "fix", "rint", "softmin", "nansum", "nanprod", "slice", "slice_axis",
+                 "slice_like", "pad", "reshape_like", "broadcast_axes", "diag", "depth_to_space",
+                 "space_to_depth", "split_v2", "argmax_channel", "shape_array", "size_array",
+                 "topk", "sort", "argsort", "to_dlpack_for_read", "to_dlpack_for_write")
+for _name in _MORE_METHODS:
+    setattr(NDArray, _name, globals()[_name])
+for _name, _method in _compat.METHODS.items():
+    setattr(NDArray, _name, _method)
+NDArray.__dlpack__ = _dlpack.__dlpack__  # type: ignore[attr-defined]
+NDArray.__dlpack_device__ = _dlpack.__dlpack_device__  # type: ignore[attr-defined]
 NDArray.zeros_like = zeros_like  # type: ignore[attr-defined]
 NDArray.ones_like = ones_like  # type: ignore[attr-defined]
 

@@ -1,0 +1,70 @@
+"""NDArray methods of MXNet that are not operators: ``slice_assign``,
+``slice_assign_scalar``, ``tostype``, ``writable``, ``as_nd_ndarray``, ``as_np_ndarray``
+(attached to NDArray by :mod:`tracegrad.nd`)."""
+
+from __future__ import annotations
+
+import builtins
+from typing import Any
+
+from tracegrad.ndarray import NDArray
+
+
+def _key(begin: Any, end: Any, step: Any) -> tuple:
+    begin, end = tuple(begin), tuple(end)
+    step = tuple(step) if step else (None,) * len(begin)
+    if not len(begin) == len(end) == len(step):
+        raise ValueError(f"slice_assign: begin {begin}, end {end} and step {step} must have the "
+                         "same length")
+    return tuple(builtins.slice(b, e, s) for b, e, s in zip(begin, end, step))
+
+
+def slice_assign(self: NDArray, rhs: Any, begin: Any, end: Any, step: Any) -> NDArray:
+    """Write ``rhs`` into ``self[begin:end:step]`` (per axis) in place; returns self.
+
+    Examples
+    --------
+    >>> from tracegrad import nd
+    >>> x = nd.zeros((2, 3))
+    >>> x.slice_assign(nd.ones((2, 2)), (0, 1), (2, 3), (None, None)).asnumpy().tolist()
+    [[0.0, 1.0, 1.0], [0.0, 1.0, 1.0]]
+    """
+    self[_key(begin, end, step)] = rhs
+    return self
+
+
+def slice_assign_scalar(self: NDArray, value: float, begin: Any, end: Any,
+                        step: Any) -> NDArray:
+    """Fill ``self[begin:end:step]`` (per axis) with ``value`` in place; returns self."""
+    self[_key(begin, end, step)] = float(value)
+    return self
+
+
+def tostype(self: NDArray, stype: str) -> NDArray:
+    """A copy in storage type ``stype``; tracegrad has dense ('default') storage only."""
+    if stype != "default":
+        raise NotImplementedError(f"tostype({stype!r}): tracegrad has no sparse storage; "
+                                  "only 'default' (dense) arrays exist")
+    return self.copy()
+
+
+def as_nd_ndarray(self: NDArray) -> NDArray:
+    """The array itself (it is a classic nd array)."""
+    return self
+
+
+def as_np_ndarray(self: NDArray) -> NDArray:
+    raise NotImplementedError("as_np_ndarray: tracegrad implements MXNet's nd API, not "
+                              "mxnet.numpy; use asnumpy() for a NumPy array")
+
+
+def _writable(self: NDArray) -> bool:
+    """Whether the array can be written to (always: writes copy a shared buffer first)."""
+    return True
+
+
+writable = property(_writable)
+
+METHODS = {"slice_assign": slice_assign, "slice_assign_scalar": slice_assign_scalar,
+           "tostype": tostype, "as_nd_ndarray": as_nd_ndarray, "as_np_ndarray": as_np_ndarray,
+           "writable": writable}
