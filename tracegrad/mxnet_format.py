@@ -311,7 +311,16 @@ def save(fname: str | os.PathLike, data: Data, version: int = 2) -> None:
 
 
 def dumps(data: Data, version: int = 2) -> bytes:
-    """The bytes :func:`save` would write."""
+    """The bytes :func:`save` would write.
+
+    >>> import numpy as np
+    >>> from tracegrad import mxnet_format
+    >>> raw = mxnet_format.dumps({"w": np.array([1.5, 2.0], dtype="float32")})
+    >>> raw[:8].hex(), len(raw)
+    ('1201000000000000', 81)
+    >>> mxnet_format.loads(raw)
+    {'w': array([1.5, 2. ], dtype=float32)}
+    """
     buf = io.BytesIO()
     _write(buf, *_prepare(data, version, "a buffer"))
     return buf.getvalue()

@@ -70,19 +70,23 @@ class Case:
 # case name -> reason; every entry has its section in docs/from_mxnet.md ("Differences").
 # Nothing goes here that docs/from_mxnet.md does not already justify: other differences are
 # bugs and fail.
-_VIEWS = "slices, reshapes and detach() never share writes (from_mxnet.md: 'Slices, reshapes " \
-         "and detach() never share writes')"
-_AFTER = "changing an array after recording does not change the gradient (from_mxnet.md: " \
-         "'Slices, reshapes and detach() never share writes')"
-_TIES = "max/min share the gradient equally among ties (from_mxnet.md: 'max and min share the " \
-        "gradient equally among ties')"
-_HEAD = "a head gradient must have the head's shape (from_mxnet.md: 'A head gradient must " \
-        "have the head's shape')"
-_PROMO = "type promotion follows NumPy (from_mxnet.md: 'Type promotion follows NumPy')"
-_NUMPY_IN = "operations take NumPy arrays, MXNet's do not (from_mxnet.md: 'Type promotion " \
-            "follows NumPy', the dtype rules)"
-_ORDER2 = "derivatives of any order for every operation; MXNet has no second derivative here " \
-          "(from_mxnet.md: 'Derivatives of any order, for every operation')"
+def _see(section: str) -> str:
+    return f'(docs/from_mxnet.md: "{section}")'
+
+
+_VIEWS = "slices, reshapes and detach() never share writes " + \
+    _see("Slices, reshapes and detach() never share writes")
+_AFTER = "changing an array after recording does not change the gradient " + \
+    _see("Slices, reshapes and detach() never share writes")
+_TIES = "max/min share the gradient equally among ties " + \
+    _see("max and min share the gradient equally among ties")
+_HEAD = "a head gradient must have the head's shape " + \
+    _see("A head gradient must have the head's shape")
+_PROMO = "type promotion follows NumPy " + _see("Type promotion follows NumPy")
+_NUMPY_IN = "operations take NumPy arrays, MXNet's do not (the dtype rules) " + \
+    _see("Type promotion follows NumPy")
+_ORDER2 = "derivatives of any order for every operation; MXNet has no second derivative here " + \
+    _see("Derivatives of any order, for every operation")
 
 KNOWN_DIFFERENCES: dict[str, str] = {
     "view/slice_write_through": _VIEWS,
