@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
+from contextvars import ContextVar
 from types import FrameType
 from typing import Any, Callable, Sequence
 
@@ -106,7 +107,15 @@ class GraphBuilder:
         return Graph(constvars, list(self.invars), list(self.eqns), outvars, consts)
 
 
-_ACTIVE: list[GraphBuilder] = []
+# The traces open in this thread (and context), innermost last. Per thread, so that one
+# thread's trace never captures another thread's eager random draws, and two threads can
+# trace at once.
+_ACTIVE: ContextVar[tuple[GraphBuilder, ...]] = ContextVar("tracegrad_traces", default=())
+
+
+def active_traces() -> tuple[GraphBuilder, ...]:
+    """The builders of the traces open in the current thread, innermost last."""
+    return _ACTIVE.get()
 
 
 def _tracer_bind(prim: Primitive, args: tuple, params: dict[str, Any]) -> Any:
@@ -115,25 +124,28 @@ def _tracer_bind(prim: Primitive, args: tuple, params: dict[str, Any]) -> Any:
 
 
 def _ambient_bind(prim: Primitive, args: tuple, params: dict[str, Any]) -> Any:
-    return _ACTIVE[-1].add(prim, args, params)
+    return _ACTIVE.get()[-1].add(prim, args, params)
 
 
 class trace_context:
     """While active, primitives with no array arguments (random draws, ``full``) are added to
-    this builder's graph rather than evaluated once and frozen as constants."""
+    this builder's graph rather than evaluated once and frozen as constants — in the
+    current thread (and context) only."""
 
     def __init__(self, builder: GraphBuilder) -> None:
         self.builder = builder
+        self._saved: list[tuple[tuple[GraphBuilder, ...], Any]] = []
 
     def __enter__(self) -> GraphBuilder:
-        _ACTIVE.append(self.builder)
-        core.set_ambient(_ambient_bind)
+        active = _ACTIVE.get()
+        self._saved.append((active, core.set_ambient(_ambient_bind)))
+        _ACTIVE.set(active + (self.builder,))
         return self.builder
 
     def __exit__(self, *exc: Any) -> None:
-        _ACTIVE.pop()
-        if not _ACTIVE:
-            core.set_ambient(None)
+        active, ambient = self._saved.pop()
+        _ACTIVE.set(active)
+        core.set_ambient(ambient)
 
 
 def trace(fun: Callable[..., Sequence[Any]], in_avals: Sequence[ShapedArray]) -> Graph:

@@ -1,67 +1,113 @@
 """numba dispatchers for generated kernel sources: created once per source, compiled (or
 loaded from the disk cache) once per signature, under the kernel's file lock.
 
-This is the only module of the backend that imports numba, together with the kernel runtime
-(``kernel_rt``, ``vmath``) that generated kernels import.
+This is the only module of the backend that imports numba, together with ``threads`` (which
+sets numba's threading layer) and the kernel runtime (``kernel_rt``, ``vmath``) that generated
+kernels import.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sys
+import threading
 import time
 import warnings
 from typing import Any
 
 import numba
 import numpy as np
+from numba.core.caching import NullCache
 
 from ... import settings
 from . import cache
+from . import threads as layer  # sets numba's threading layer before any kernel runs
 from .vmath import FASTMATH
 
 _KERNELS: dict[str, tuple[Any, Any]] = {}  # module name -> (serial, parallel) dispatchers
+# module name -> (its cache folder, or None in memory; a lock for compiling its signatures)
+_ENTRIES: dict[str, tuple[str | None, threading.Lock]] = {}
 _NAMES: dict[int, str] = {}  # id(dispatcher) -> module name, for locks and repairs
+_LOCK = threading.Lock()  # creating dispatchers
 COMPILE_LOG: list[tuple[str, str, float, bool]] = []  # (kernel, variant, seconds, from disk)
 
 
+def _new_locks_in_child() -> None:
+    """A thread of the parent may have held a lock at the fork: the child gets free ones."""
+    global _LOCK
+    _LOCK = threading.Lock()
+    for name, (folder, _) in list(_ENTRIES.items()):
+        _ENTRIES[name] = (folder, threading.Lock())
+
+
+os.register_at_fork(after_in_child=_new_locks_in_child)
+
+
 def kernel_functions(source: str) -> tuple[Any, Any]:
-    """The (serial, parallel) numba dispatchers of a kernel source, created once."""
+    """The (serial, parallel) numba dispatchers of a kernel source, created once (by one
+    thread; the others wait for it)."""
     name, source = cache.module_name(source)
-    if name not in _KERNELS:
-        module, on_disk = cache.load_module(name, source)
-        opts: dict[str, Any] = dict(settings.NJIT_OPTIONS, fastmath=FASTMATH, cache=on_disk)
-        serial = numba.njit(**opts)(module.kernel_serial)
-        parallel = numba.njit(parallel=True, **opts)(module.kernel_parallel)
-        _KERNELS[name] = (serial, parallel)
-        _NAMES[id(serial)] = _NAMES[id(parallel)] = name
-    return _KERNELS[name]
+    pair = _KERNELS.get(name)
+    if pair is None:
+        with _LOCK:
+            pair = _KERNELS.get(name)
+            if pair is None:
+                module, on_disk = cache.load_module(name, source)
+                # numba's disk cache is switched on only inside ensure_compiled, after the
+                # manifest check: no other path makes numba read (unpickle) its files
+                opts: dict[str, Any] = dict(settings.NJIT_OPTIONS, fastmath=FASTMATH,
+                                            cache=False)
+                serial = numba.njit(**opts)(module.kernel_serial)
+                parallel = numba.njit(parallel=True, **opts)(module.kernel_parallel)
+                folder = os.path.dirname(module.__file__) if on_disk else None
+                _ENTRIES[name] = (folder, threading.Lock())
+                _NAMES[id(serial)] = _NAMES[id(parallel)] = name
+                pair = _KERNELS[name] = (serial, parallel)
+    return pair
 
 
 def ensure_compiled(dispatcher: Any, signature: tuple) -> None:
-    """Compile (or load from disk) one signature now, holding the kernel's file lock so that
-    concurrent processes compile it once; a cache entry numba cannot read is rebuilt."""
+    """Compile (or load from disk) one signature now, holding the kernel's lock (one thread
+    compiles, the others wait) and its file lock (one process compiles, the others load).
+
+    numba's disk cache is on only during this call: its files are first checked against
+    the kernel's manifest (a file the manifest lacks or that differs is purged, with a
+    warning), and the manifest is written again once numba has saved; a cache entry numba
+    cannot read is rebuilt."""
     if signature in dispatcher.overloads:
         return
     name = _NAMES[id(dispatcher)]
-    lock = cache.lock_path(name)
-    hits = sum(dispatcher.stats.cache_hits.values())
-    t0 = time.perf_counter()
-    with cache.file_lock(lock) if lock else contextlib.nullcontext():
-        try:
-            dispatcher.compile(signature)
-        except Exception as err:  # noqa: BLE001  (numba raises EOFError etc. on bad files)
-            if not lock:
-                raise
-            warnings.warn(f"tracegrad: could not load kernel {name} from the cache "
-                          f"({type(err).__name__}: {err}); rebuilding it", cache.CacheWarning,
-                          stacklevel=2)
-            cache.purge(name)
-            dispatcher.compile(signature)
-    from_disk = sum(dispatcher.stats.cache_hits.values()) > hits
-    variant = "parallel" if dispatcher.targetoptions.get("parallel") else "serial"
-    COMPILE_LOG.append((name, variant, time.perf_counter() - t0, from_disk))
+    folder, thread_lock = _ENTRIES[name]
+    with thread_lock:
+        if signature in dispatcher.overloads:  # another thread compiled it meanwhile
+            return
+        lock = cache.lock_path(name, folder) if folder else None
+        hits = sum(dispatcher.stats.cache_hits.values())
+        t0 = time.perf_counter()
+        with cache.file_lock(lock) if lock else contextlib.nullcontext():
+            if folder:
+                cache.check_and_repair(name, folder)
+                dispatcher.enable_caching()
+            try:
+                dispatcher.compile(signature)
+            except Exception as err:  # noqa: BLE001  (numba raises EOFError etc. on bad files)
+                if not folder:
+                    raise
+                warnings.warn(f"tracegrad: could not load kernel {name} from the cache "
+                              f"({type(err).__name__}: {err}); rebuilding it",
+                              cache.CacheWarning, stacklevel=2)
+                cache.purge(name, folder)
+                dispatcher.compile(signature)
+            finally:
+                if folder:
+                    dispatcher._cache = NullCache()  # off again until the next check
+            if folder:
+                cache.record(name, folder)
+        from_disk = sum(dispatcher.stats.cache_hits.values()) > hits
+        variant = "parallel" if dispatcher.targetoptions.get("parallel") else "serial"
+        COMPILE_LOG.append((name, variant, time.perf_counter() - t0, from_disk))
 
 
 def signature(arrays: list[tuple[str, int]], n_ints: int, floats: list[str]) -> tuple:
@@ -76,7 +122,7 @@ def compiled(job: dict) -> Any:
     serial, parallel = kernel_functions(job["source"])
     fn = parallel if job["variant"] == "parallel" else serial
     ensure_compiled(fn, signature(*job["arguments"]))
-    return fn
+    return layer.guard(fn) if fn is parallel else fn  # a lock only where the layer needs one
 
 
 def compile_stats() -> dict[str, int]:
