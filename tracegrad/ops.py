@@ -16,6 +16,7 @@ import numpy as np
 from tracegrad._compiler import prims as P
 from tracegrad._compiler.prims._util import normalize_axes
 from tracegrad.ndarray import NDArray, _binary, _unary, _wrap, apply
+from tracegrad.opargs import reject_unknown, write_out
 from tracegrad.state import is_training
 
 
@@ -31,8 +32,11 @@ def _nd(x: Any) -> NDArray:
 # -- elementwise ------------------------------------------------------------------------------
 
 def _unary_op(prim: Any, name: str) -> Any:
-    def op(data: Any) -> NDArray:
-        return _unary(prim, _nd(data))
+    def op(data: Any, out: NDArray | None = None, **kwargs: Any) -> NDArray:
+        if kwargs:
+            reject_unknown(f"nd.{name}", kwargs)
+        y = _unary(prim, _nd(data))
+        return y if out is None else write_out(f"nd.{name}", y, out)
 
     op.__name__ = name
     op.__doc__ = f"Elementwise {name}.\n\nExamples\n--------\n>>> from tracegrad import nd\n" \
@@ -58,15 +62,17 @@ round = _unary_op(P.round, "round")
 negative = _unary_op(P.neg, "negative")
 
 
-def square(data: Any) -> NDArray:
+def square(data: Any, out: NDArray | None = None, **kwargs: Any) -> NDArray:
     """Elementwise x*x."""
+    reject_unknown("nd.square", kwargs)
     x = _nd(data)
-    return _binary(P.mul, x, x)
+    return write_out("nd.square", _binary(P.mul, x, x), out)
 
 
-def reciprocal(data: Any) -> NDArray:
+def reciprocal(data: Any, out: NDArray | None = None, **kwargs: Any) -> NDArray:
     """Elementwise 1/x."""
-    return apply(P.div, (1.0, _nd(data)), {})
+    reject_unknown("nd.reciprocal", kwargs)
+    return write_out("nd.reciprocal", apply(P.div, (1.0, _nd(data)), {}), out)
 
 
 def _binary_op(prim: Any, name: str) -> Any:
@@ -274,7 +280,8 @@ def _infer_shape(old: tuple[int, ...], spec: Sequence[int]) -> tuple[int, ...]:
     return tuple(out)
 
 
-def reshape(data: Any, shape: Any = None, *args: int, **kwargs: Any) -> NDArray:
+def reshape(data: Any, shape: Any = None, *args: int, reverse: bool = False,
+            out: NDArray | None = None, **kwargs: Any) -> NDArray:
     """A new shape with the same elements; accepts MXNet's 0 (copy) and -1 (infer) codes.
 
     Examples
@@ -286,10 +293,14 @@ def reshape(data: Any, shape: Any = None, *args: int, **kwargs: Any) -> NDArray:
     x = _nd(data)
     if shape is None:
         shape = kwargs.pop("newshape", None)
+    reject_unknown("reshape", kwargs)
     if isinstance(shape, int):
         shape = (shape,) + args
-    new = _infer_shape(x.shape, tuple(shape))
-    return x if new == x.shape else apply(P.reshape, (x,), {"shape": new})
+    spec = tuple(shape)
+    new = _infer_shape(x.shape[::-1], spec[::-1])[::-1] if reverse else \
+        _infer_shape(x.shape, spec)
+    y = x if new == x.shape else apply(P.reshape, (x,), {"shape": new})
+    return y if out is None else write_out("nd.reshape", y, out)
 
 
 def transpose(data: Any, axes: Sequence[int] | None = None) -> NDArray:
@@ -305,13 +316,16 @@ def swapaxes(data: Any, dim1: int = 0, dim2: int = 0) -> NDArray:
     return transpose(x, axes)
 
 
-def expand_dims(data: Any, axis: int) -> NDArray:
+def expand_dims(data: Any, axis: int, inplace: bool = False) -> NDArray:
+    """A new axis of size 1 at ``axis``. (``inplace`` is accepted for MXNet's fluent method;
+    tracegrad's arrays never share writes, so the result is the same either way.)"""
     x = _nd(data)
     axis = axis % (x.ndim + 1)
     return reshape(x, x.shape[:axis] + (1,) + x.shape[axis:])
 
 
-def squeeze(data: Any, axis: Any = None) -> NDArray:
+def squeeze(data: Any, axis: Any = None, inplace: bool = False) -> NDArray:
+    """Drop the size-1 axes (those in ``axis`` when given); ``inplace`` as in expand_dims."""
     x = _nd(data)
     axes = [i for i, n in enumerate(x.shape) if n == 1] if axis is None else \
         list(normalize_axes(axis, x.ndim))
@@ -322,8 +336,9 @@ def squeeze(data: Any, axis: Any = None) -> NDArray:
     return reshape(x, new if new else (1,))
 
 
-def flatten(data: Any) -> NDArray:
-    """Collapse all axes but the first: (N, ...) -> (N, prod(...))."""
+def flatten(data: Any, inplace: bool = False) -> NDArray:
+    """Collapse all axes but the first: (N, ...) -> (N, prod(...)); ``inplace`` as in
+    expand_dims."""
     x = _nd(data)
     return reshape(x, (x.shape[0], -1) if x.ndim else (1, 1))
 
@@ -334,8 +349,34 @@ def broadcast_to(data: Any, shape: Sequence[int]) -> NDArray:
     return x if shape == x.shape else apply(P.broadcast_to, (x,), {"shape": tuple(shape)})
 
 
-def broadcast_like(lhs: Any, rhs: NDArray) -> NDArray:
-    return broadcast_to(lhs, rhs.shape)
+def broadcast_like(lhs: Any, rhs: NDArray, lhs_axes: Any = None, rhs_axes: Any = None,
+                   out: NDArray | None = None, **kwargs: Any) -> NDArray:
+    """``lhs`` broadcast to the shape of ``rhs``; with ``lhs_axes`` and ``rhs_axes``, only
+    axis lhs_axes[i] (of size 1) is broadcast to the size of rhs's axis rhs_axes[i].
+
+    Examples
+    --------
+    >>> from tracegrad import nd
+    >>> nd.broadcast_like(nd.ones((2, 1)), nd.zeros((5, 7)), lhs_axes=(1,), rhs_axes=(0,)).shape
+    (2, 5)
+    """
+    reject_unknown("nd.broadcast_like", kwargs)
+    x, like = _nd(lhs), _nd(rhs)
+    if lhs_axes is None and rhs_axes is None:
+        return write_out("nd.broadcast_like", broadcast_to(x, like.shape), out)
+    la = (lhs_axes,) if isinstance(lhs_axes, int) else tuple(lhs_axes or ())
+    ra = (rhs_axes,) if isinstance(rhs_axes, int) else tuple(rhs_axes or ())
+    if len(la) != len(ra):
+        raise ValueError(f"broadcast_like: lhs_axes {lhs_axes} and rhs_axes {rhs_axes} must "
+                         "have the same length")
+    shape = list(x.shape)
+    for a, b in zip(la, ra):
+        a, b = normalize_axes(a, x.ndim)[0], normalize_axes(b, like.ndim)[0]
+        if shape[a] != 1 and shape[a] != like.shape[b]:
+            raise ValueError(f"broadcast_like: axis {a} of lhs (size {shape[a]}) cannot be "
+                             f"broadcast to size {like.shape[b]}")
+        shape[a] = like.shape[b]
+    return write_out("nd.broadcast_like", broadcast_to(x, tuple(shape)), out)
 
 
 def concat(*data: Any, dim: int = 1) -> NDArray:
@@ -494,14 +535,22 @@ def batch_dot(lhs: Any, rhs: Any, transpose_a: bool = False,
 
 # -- neural-network helpers -------------------------------------------------------------------
 
-def Dropout(data: Any, p: float = 0.5, **_: Any) -> NDArray:
+def Dropout(data: Any, p: float = 0.5, mode: str = "training", axes: Any = (),
+            cudnn_off: bool = False, out: NDArray | None = None, **kwargs: Any) -> NDArray:
     """Zero each element with probability ``p`` and scale the rest by 1/(1-p), in training
-    mode only (``autograd.record()`` or ``train_mode()``); the identity otherwise."""
+    mode only (``autograd.record()`` or ``train_mode()``; always with ``mode='always'``);
+    the identity otherwise. ``axes``: axes along which one mask value is shared."""
+    reject_unknown("nd.Dropout", kwargs)
+    if mode not in ("training", "always"):
+        raise ValueError(f"Dropout: mode must be 'training' or 'always', got {mode!r}")
     x = _nd(data)
     if not 0 <= p < 1:
         raise ValueError(f"Dropout probability must be in [0, 1), got {p}")
-    if not is_training() or p == 0:
-        return x
-    u = P.random_uniform(low=0.0, high=1.0, shape=x.shape, dtype=np.dtype(x.dtype).name)
+    if (mode == "training" and not is_training()) or p == 0:
+        return write_out("nd.Dropout", x, out) if out is not None else x
+    shared = normalize_axes(axes, x.ndim) if axes not in ((), None) else ()
+    mask_shape = tuple(1 if i in shared else n for i, n in enumerate(x.shape))
+    u = P.random_uniform(low=0.0, high=1.0, shape=mask_shape, dtype=np.dtype(x.dtype).name)
     keep = _wrap(u) >= p  # u is a tracer inside jit, so each call draws a new mask
-    return x * keep / (1.0 - p)
+    y = x * keep / (1.0 - p)
+    return y if out is None else write_out("nd.Dropout", y, out)
