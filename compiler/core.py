@@ -17,7 +17,6 @@ priority; with no handler among the arguments the NumPy implementation runs dire
 
 from __future__ import annotations
 
-from contextvars import ContextVar
 from typing import Any, Callable, NamedTuple
 
 import numpy as np
@@ -98,18 +97,12 @@ def register_handler(cls: type, priority: int, handler: BindHandler) -> None:
     _HANDLERS[cls] = (priority, handler)
 
 
-# Per thread and per context (asyncio task): a trace in one thread never receives another
-# thread's eager random draws.
-_AMBIENT: ContextVar[BindHandler | None] = ContextVar("tracegrad_ambient", default=None)
-_ambient = _AMBIENT.get  # bound once: bind reads it on every call without array handlers
+_AMBIENT: list[BindHandler | None] = [None]
 
 
-def set_ambient(handler: BindHandler | None) -> BindHandler | None:
-    """Install, for the current thread (and context), the handler that receives primitives
-    with no array arguments (see tracing); returns the previous one."""
-    previous = _AMBIENT.get()
-    _AMBIENT.set(handler)
-    return previous
+def set_ambient(handler: BindHandler | None) -> None:
+    """Install the handler that receives primitives with no array arguments (see tracing)."""
+    _AMBIENT[0] = handler
 
 
 def bind(prim: Primitive, args: tuple, params: Params) -> Any:
@@ -121,7 +114,7 @@ def bind(prim: Primitive, args: tuple, params: Params) -> Any:
             best = h
     if best is not None:
         return best[1](prim, args, params)
-    ambient = _ambient()
+    ambient = _AMBIENT[0]
     if ambient is not None and not any(is_array(a) for a in args):
         return ambient(prim, args, params)
     return prim.impl(*args, **params)
@@ -164,7 +157,7 @@ def is_array(x: Any) -> bool:
 
 
 def vjp_of(prim: Primitive, cts: Any, out: Any, args: tuple, params: Params,
-           needs: tuple | None = None) -> list:
+           needs: tuple | None = None, int_grads: bool = False) -> list:
     """Input cotangents of one application of ``prim``, unbroadcast to each input's shape.
 
     ``cts`` is the output cotangent (a list for multiple-result primitives). The result has
@@ -174,6 +167,10 @@ def vjp_of(prim: Primitive, cts: Any, out: Any, args: tuple, params: Params,
 
     ``needs`` (one value per argument, truthy where a gradient is wanted) lets costly
     rules such as matmul's skip cotangents nobody will read.
+
+    Integer arguments get no cotangent, as in JAX, unless ``int_grads``: then they get one in
+    their own dtype, as MXNet's autograd computes it (the gradient of ``x*x`` for an int32
+    ``x`` is ``2*x`` in int32). The eager tape asks for that; compiled graphs do not.
     """
     rule = prim.vjp
     if rule is None:
@@ -193,8 +190,13 @@ def vjp_of(prim: Primitive, cts: Any, out: Any, args: tuple, params: Params,
             result[i] = None
             continue
         dt = a.dtype
-        if (dt.kind if type(dt) is not type else np.dtype(dt).kind) not in _FLOAT_KINDS:
-            result[i] = None
-        elif elementwise and ct.shape != a.shape:
+        kind = dt.kind if type(dt) is not type else np.dtype(dt).kind
+        if kind not in _FLOAT_KINDS:
+            if not (int_grads and kind in "iu") or (needs is not None and not needs[i]):
+                result[i] = None
+                continue
+            if np.dtype(ct.dtype) != np.dtype(dt):
+                ct = result[i] = ct.astype(np.dtype(dt))
+        if elementwise and ct.shape != a.shape:
             result[i] = unbroadcast(ct, tuple(a.shape))
     return result

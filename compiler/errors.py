@@ -34,3 +34,17 @@ class GraphCheckError(TracegradError):
 class SettingsError(TracegradError, ValueError):
     """A setting (a ``TRACEGRAD_*`` variable or ``tracegrad.config`` attribute) has a value
     it does not accept."""
+
+
+class CompilerError(TracegradError, RuntimeError):
+    """The compiler failed on a graph (a tracegrad bug). Raised in strict mode only; otherwise
+    the graph runs on the interpreter and a :class:`CompilerWarning` says so."""
+
+
+class CompilerWarning(UserWarning):
+    """The compiler failed on a graph (a tracegrad bug); it runs on the interpreter instead,
+    with the same results, more slowly."""
+
+
+BUG_REPORT = ("This is a tracegrad bug: please report it with the output of "
+              "`python -m tracegrad info` and the function that triggered it.")

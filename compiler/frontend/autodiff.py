@@ -58,6 +58,10 @@ def vjp_graph(graph: Graph, wrt: Sequence[int], seed: str = "ones",
 
         cts: dict[int, Any] = {}
         if seed == "ones":
+            if len(graph.outvars) != 1:
+                raise ValueError(f"grad needs a function with one output of size 1; it has "
+                                 f"{len(graph.outvars)} outputs. Differentiate one of them "
+                                 "(or their sum), or use a VJP.")
             (o,) = graph.outvars
             if o.aval.size != 1:
                 raise ValueError(f"grad needs a function with one output of size 1; it returned "

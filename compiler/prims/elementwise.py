@@ -47,10 +47,11 @@ def _zero(*_: Any, **__: Any) -> list:
 # -- unary ------------------------------------------------------------------------------------
 
 neg = _unary("neg", np.negative, lambda g, out, x: [-g])
-exp = _unary("exp", np.exp, lambda g, out, x: [g * out])
+exp: Primitive = _unary("exp", np.exp, lambda g, out, x: [g * out])
 log = _unary("log", np.log, lambda g, out, x: [g / x], positive)
 log1p = _unary("log1p", np.log1p, lambda g, out, x: [g / (x + 1.0)], positive)
-expm1 = _unary("expm1", np.expm1, lambda g, out, x: [g * (out + 1.0)])
+# d/dx expm1(x) = exp(x): ``out + 1`` would round to 0 for x <= -17 in float32.
+expm1 = _unary("expm1", np.expm1, lambda g, out, x: [g * exp(x)])
 sqrt = _unary("sqrt", np.sqrt, lambda g, out, x: [g * 0.5 / out], positive)
 tanh = _unary("tanh", np.tanh, lambda g, out, x: [g * (1.0 - out * out)])
 sin = _unary("sin", np.sin, lambda g, out, x: [g * cos(x)])
@@ -69,11 +70,23 @@ round = _unary("round", _round_impl, _zero, away_from_ties)
 
 
 def _sigmoid_impl(x: np.ndarray) -> np.ndarray:
-    # 1/(1+exp(-x)) overflows exp for x < -88 in float32; the tanh form never does.
-    return (np.tanh(x * 0.5) * 0.5 + 0.5).astype(x.dtype, copy=False)
+    # e = exp(-|x|) never overflows; 1/(1+e) for x >= 0 and e/(1+e) for x < 0 keep tiny
+    # results in full precision (the tanh form, 0.5*tanh(x/2)+0.5, rounds everything below
+    # 3e-8 to 0 in float32, so log(sigmoid(x)) became -inf). The compiled kernels (vmath's
+    # sigmoid) use the same formula.
+    x = np.asarray(x)
+    e = np.exp(-np.abs(x))
+    out = np.where(x >= 0, 1.0, e) / (1.0 + e)
+    return out.astype(x.dtype, copy=False)
 
 
-sigmoid = _unary("sigmoid", _sigmoid_impl, lambda g, out, x: [g * out * (1.0 - out)])
+def _sigmoid_vjp(g: Any, out: Any, x: Any) -> list:
+    # sigmoid' = sigmoid(x) * sigmoid(-x); out * (1 - out) would round to 0 once out rounds
+    # to 1 (x > 17 in float32) while the true derivative is still e^-x.
+    return [g * out * sigmoid(-x)]
+
+
+sigmoid: Primitive = _unary("sigmoid", _sigmoid_impl, _sigmoid_vjp)
 
 
 def _relu_impl(x: np.ndarray) -> np.ndarray:

@@ -396,6 +396,11 @@ def fuse(graph: Graph, can_fuse: Callable[[Eqn], bool]) -> Plan:
         for v in e.outvars:
             producer[id(v)] = (e, target)
             unit_of[id(v)] = target if target is not None else e
+    # Equations join in the order they are met, but a recomputed one (a value read by an
+    # earlier member, recomputed when a later member needed it) comes after its first user:
+    # graph order is a topological order of every kernel, as its body and _prune need.
+    for k in kernels:
+        k.eqns.sort(key=lambda x: index[id(x)])
     plan = Plan(graph, steps)
     owner = {vid: k for vid, (_, k) in producer.items() if k is not None}
     _assign_io(plan, owner)
