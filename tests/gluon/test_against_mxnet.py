@@ -20,6 +20,7 @@ import pytest
 
 import tracegrad
 from tests.gluon import cases
+from tracegrad._compiler import executor
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -74,6 +75,21 @@ def compare(got: dict, want: dict, rtol: float, atol: float, name: str) -> None:
         np.testing.assert_allclose(g, w, rtol=rtol, atol=atol, err_msg=f"{name}[{key}]")
 
 
+# Hybridized cases run their graphs on the reference interpreter (the same graphs, no numba
+# compilation: the suite stays fast on a cold kernel cache), except these, which compile.
+COMPILED = {"layer/sequential/hybrid", "layer/dense/hybrid", "loss/softmax_ce/hybrid",
+            "trainer/adam/hybrid", "mlp/hybrid"}
+
+
+@pytest.fixture(autouse=True)
+def _backend(request):
+    name = request.node.callspec.params.get("name") if hasattr(request.node, "callspec") \
+        else None
+    executor.set_backend(None if name in COMPILED else "interpreter")
+    yield
+    executor.set_backend(None)
+
+
 def test_every_case_has_mxnets_numbers():
     assert set(CASES) == set(EXPECTED), set(CASES) ^ set(EXPECTED)
 
@@ -116,6 +132,7 @@ def test_hybridized_equals_eager():
                     name=name)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not MXNET_PY.exists(), reason="MXNet 1.9.1 is not installed in "
                     ".venv-mxnet (make mxnet-venv); the stored numbers are used instead")
 def test_stored_numbers_are_mxnets(tmp_path):
