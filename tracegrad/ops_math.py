@@ -40,8 +40,9 @@ def _math_op(name: str, fn: Callable[[NDArray], NDArray], doc: str) -> Any:
         return write_out(f"nd.{name}", _on_floats(fn, _nd(data)), out)
 
     op.__name__ = op.__qualname__ = name
+    value = 1.5 if name == "arccosh" else 0.5  # inside the domain
     op.__doc__ = (f"{doc}\n\nExamples\n--------\n>>> from tracegrad import nd\n"
-                  f">>> nd.{name}(nd.array([0.5])).shape\n(1,)")
+                  f">>> nd.{name}(nd.array([{value}])).shape\n(1,)")
     return op
 
 

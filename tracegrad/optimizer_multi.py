@@ -109,9 +109,10 @@ def mp_lamb_update_phase1(weight: NDArray, grad: NDArray, mean: NDArray, var: ND
 def mp_lamb_update_phase2(weight: NDArray, g: NDArray, r1: NDArray, r2: NDArray,
                           weight32: NDArray, lr: float, lower_bound: float = -1.0,
                           upper_bound: float = -1.0, out: Any = None, **kwargs: Any) -> NDArray:
-    """lamb_update_phase2 from the float32 master weights: returns weight32 - lr * (r1 / r2)
-    * g in the weight's dtype. As in MXNet 1.9, ``weight32`` itself is *not* updated (the
-    caller copies the result back, e.g. ``weight32[:] = out``, to keep a master copy)."""
+    """lamb_update_phase2 from the float32 master weights: returns
+    weight32 - lr * (r1 / r2) * g in the weight's dtype. As in MXNet 1.9, ``weight32`` itself
+    is *not* updated (the caller copies the result back, e.g. ``weight32[:] = out``, to keep
+    a master copy)."""
     reject_unknown("nd.mp_lamb_update_phase2", kwargs)
     w, gd, w32 = _data("nd.mp_lamb_update_phase2", {"weight": weight, "g": g,
                                                     "weight32": weight32},
