@@ -38,7 +38,7 @@ def run_example(name: str, *args: str, timeout: float = 120, prelude: str | None
 
 def test_every_example_has_a_test():
     tested = {"seed_autograd.py", "linear_regression.py", "mlp_digits.py", "control_flow.py",
-              "graph_pictures.py", "newton_physics.py"}
+              "graph_pictures.py", "newton_physics.py", "gluon_mlp_digits.py"}
     assert {p.name for p in EXAMPLES.glob("*.py")} <= tested
 
 
@@ -100,6 +100,15 @@ def test_mlp_digits():
     out = run_example("mlp_digits.py", timeout=300).stdout
     assert "time per epoch" in out and "eager" in out and "compiled" in out
     assert "OK: both trainings reached at least 95% test accuracy" in out
+
+
+def test_gluon_mlp_digits():
+    pytest.importorskip("sklearn")
+    out = run_example("gluon_mlp_digits.py", timeout=300).stdout
+    assert "tracegrad.jit(hybridsequential0)" in out and "FALLBACK" not in out
+    assert "OK: the hybridized Gluon MLP reached at least 97% test accuracy" in out
+    proc = run_example("gluon_mlp_digits.py", prelude="import sys; sys.modules['sklearn'] = None")
+    assert "scikit-learn is not installed" in proc.stdout
 
 
 def test_mlp_digits_without_scikit_learn_exits_cleanly():
