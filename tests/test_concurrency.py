@@ -89,16 +89,16 @@ def test_atomic_writes_from_many_threads_never_collide(tmp_path):
 
 def test_write_source_from_many_threads_gives_no_spurious_warning(tmp_path, monkeypatch):
     monkeypatch.setattr(tracegrad.config, "cache_dir", str(tmp_path))
-    name, full = cache.module_name(f"# {uuid.uuid4()}\n" + "y = 2\n" * 5000)
+    entries = [cache.module_name(f"# {uuid.uuid4()}\n" + "y = 2\n" * 5000) for _ in range(20)]
     errors, barrier = [], threading.Barrier(THREADS)
 
     def work():
-        barrier.wait()
-        try:
-            for _ in range(20):
+        for name, full in entries:  # all threads write each new entry at the same moment
+            barrier.wait()
+            try:
                 cache.write_source(name, full)
-        except Exception as err:  # noqa: BLE001
-            errors.append(repr(err))
+            except Exception as err:  # noqa: BLE001
+                errors.append(repr(err))
 
     with warnings.catch_warnings(record=True) as caught:  # one catcher: it is process-wide
         warnings.simplefilter("always")
@@ -109,7 +109,8 @@ def test_write_source_from_many_threads_gives_no_spurious_warning(tmp_path, monk
             t.join()
     assert errors == []
     assert [str(w.message) for w in caught if issubclass(w.category, cache.CacheWarning)] == []
-    assert Path(cache.cache_folder(), f"{name}.py").read_text() == full
+    for name, full in entries:
+        assert Path(cache.cache_folder(), f"{name}.py").read_text() == full
 
 
 def _slow_kernel_source():
@@ -236,14 +237,16 @@ EAGER_TRAINING = """
     from tracegrad import autograd, loops, nd
     tracegrad.config.compile_loops_after = 2
 
-    def train(seed, steps=6):
+    def train(seed, steps=6, barrier=None):
         rng = np.random.default_rng(seed)
         arr = lambda a: nd.array(a, dtype="float64")
         params = [arr(rng.normal(0, .5, s)) for s in [(6, 5), (5,), (5, 3), (3,)]]
         X, y = arr(rng.normal(size=(8, 6))), arr(rng.integers(0, 3, 8))
         for p in params:
             p.attach_grad()
-        for _ in range(steps):
+        for step in range(steps):
+            if step == 0 and barrier is not None:
+                barrier.wait()  # the tape is counted across threads: compiles start here
             with autograd.record():
                 h = nd.tanh(nd.dot(X, params[0]) + params[1])
                 logits = nd.dot(h, params[2]) + params[3]
@@ -258,9 +261,8 @@ EAGER_TRAINING = """
     barrier = threading.Barrier(8)
 
     def work(i):
-        barrier.wait()
         try:
-            results[i] = train(i)
+            results[i] = train(i, barrier=barrier)
         except Exception as err:
             errors.append(repr(err))
 
@@ -339,8 +341,11 @@ def test_concurrent_jitted_traces_each_draw_their_own_random_numbers(monkeypatch
             try:
                 for i in range(30):
                     # a new function each time: every call traces
-                    f = tracegrad.jit(lambda x, k=i: x * 0 + nd.random.uniform(
-                        shape=(5,), dtype="float64") + k)
+                    def fn(x, k=i):
+                        time.sleep(0.002)  # let the other threads' traces interleave
+                        return x * 0 + nd.random.uniform(shape=(5,), dtype="float64") + k
+
+                    f = tracegrad.jit(fn)
                     a = f(nd.zeros((5,), dtype="float64")).asnumpy() - i
                     b = f(nd.zeros((5,), dtype="float64")).asnumpy() - i
                     if not (((a >= 0) & (a < 1)).all() and not np.array_equal(a, b)):
