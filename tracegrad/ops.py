@@ -15,9 +15,8 @@ import numpy as np
 
 from tracegrad._compiler import prims as P
 from tracegrad._compiler.prims._util import normalize_axes
-from tracegrad.ndarray import NDArray, _binary, _unary, _wrap, apply
+from tracegrad.ndarray import NDArray, _binary, _unary, apply
 from tracegrad.opargs import reject_unknown, write_out
-from tracegrad.state import is_training
 
 
 def _nd(x: Any) -> NDArray:
@@ -317,15 +316,12 @@ def swapaxes(data: Any, dim1: int = 0, dim2: int = 0) -> NDArray:
 
 
 def expand_dims(data: Any, axis: int, inplace: bool = False) -> NDArray:
-    """A new axis of size 1 at ``axis``. (``inplace`` is accepted for MXNet's fluent method;
-    tracegrad's arrays never share writes, so the result is the same either way.)"""
     x = _nd(data)
     axis = axis % (x.ndim + 1)
     return reshape(x, x.shape[:axis] + (1,) + x.shape[axis:])
 
 
 def squeeze(data: Any, axis: Any = None, inplace: bool = False) -> NDArray:
-    """Drop the size-1 axes (those in ``axis`` when given); ``inplace`` as in expand_dims."""
     x = _nd(data)
     axes = [i for i, n in enumerate(x.shape) if n == 1] if axis is None else \
         list(normalize_axes(axis, x.ndim))
@@ -337,8 +333,8 @@ def squeeze(data: Any, axis: Any = None, inplace: bool = False) -> NDArray:
 
 
 def flatten(data: Any, inplace: bool = False) -> NDArray:
-    """Collapse all axes but the first: (N, ...) -> (N, prod(...)); ``inplace`` as in
-    expand_dims."""
+    """Collapse all axes but the first: (N, ...) -> (N, prod(...)). (``inplace``, here and
+    in expand_dims/squeeze, is MXNet's; arrays never share writes, so it changes nothing.)"""
     x = _nd(data)
     return reshape(x, (x.shape[0], -1) if x.ndim else (1, 1))
 
@@ -350,33 +346,11 @@ def broadcast_to(data: Any, shape: Sequence[int]) -> NDArray:
 
 
 def broadcast_like(lhs: Any, rhs: NDArray, lhs_axes: Any = None, rhs_axes: Any = None,
-                   out: NDArray | None = None, **kwargs: Any) -> NDArray:
-    """``lhs`` broadcast to the shape of ``rhs``; with ``lhs_axes`` and ``rhs_axes``, only
-    axis lhs_axes[i] (of size 1) is broadcast to the size of rhs's axis rhs_axes[i].
+                   **kwargs: Any) -> NDArray:
+    """``lhs`` broadcast to the shape of ``rhs`` (on some axes: ops_shape.broadcast_like)."""
+    from tracegrad.ops_shape import broadcast_like as axes_like
 
-    Examples
-    --------
-    >>> from tracegrad import nd
-    >>> nd.broadcast_like(nd.ones((2, 1)), nd.zeros((5, 7)), lhs_axes=(1,), rhs_axes=(0,)).shape
-    (2, 5)
-    """
-    reject_unknown("nd.broadcast_like", kwargs)
-    x, like = _nd(lhs), _nd(rhs)
-    if lhs_axes is None and rhs_axes is None:
-        return write_out("nd.broadcast_like", broadcast_to(x, like.shape), out)
-    la = (lhs_axes,) if isinstance(lhs_axes, int) else tuple(lhs_axes or ())
-    ra = (rhs_axes,) if isinstance(rhs_axes, int) else tuple(rhs_axes or ())
-    if len(la) != len(ra):
-        raise ValueError(f"broadcast_like: lhs_axes {lhs_axes} and rhs_axes {rhs_axes} must "
-                         "have the same length")
-    shape = list(x.shape)
-    for a, b in zip(la, ra):
-        a, b = normalize_axes(a, x.ndim)[0], normalize_axes(b, like.ndim)[0]
-        if shape[a] != 1 and shape[a] != like.shape[b]:
-            raise ValueError(f"broadcast_like: axis {a} of lhs (size {shape[a]}) cannot be "
-                             f"broadcast to size {like.shape[b]}")
-        shape[a] = like.shape[b]
-    return write_out("nd.broadcast_like", broadcast_to(x, tuple(shape)), out)
+    return axes_like(lhs, rhs, lhs_axes, rhs_axes, **kwargs)
 
 
 def concat(*data: Any, dim: int = 1) -> NDArray:
@@ -535,22 +509,10 @@ def batch_dot(lhs: Any, rhs: Any, transpose_a: bool = False,
 
 # -- neural-network helpers -------------------------------------------------------------------
 
-def Dropout(data: Any, p: float = 0.5, mode: str = "training", axes: Any = (),
-            cudnn_off: bool = False, out: NDArray | None = None, **kwargs: Any) -> NDArray:
+def Dropout(data: Any, p: float = 0.5, **kwargs: Any) -> NDArray:
     """Zero each element with probability ``p`` and scale the rest by 1/(1-p), in training
-    mode only (``autograd.record()`` or ``train_mode()``; always with ``mode='always'``);
-    the identity otherwise. ``axes``: axes along which one mask value is shared."""
-    reject_unknown("nd.Dropout", kwargs)
-    if mode not in ("training", "always"):
-        raise ValueError(f"Dropout: mode must be 'training' or 'always', got {mode!r}")
-    x = _nd(data)
-    if not 0 <= p < 1:
-        raise ValueError(f"Dropout probability must be in [0, 1), got {p}")
-    if (mode == "training" and not is_training()) or p == 0:
-        return write_out("nd.Dropout", x, out) if out is not None else x
-    shared = normalize_axes(axes, x.ndim) if axes not in ((), None) else ()
-    mask_shape = tuple(1 if i in shared else n for i, n in enumerate(x.shape))
-    u = P.random_uniform(low=0.0, high=1.0, shape=mask_shape, dtype=np.dtype(x.dtype).name)
-    keep = _wrap(u) >= p  # u is a tracer inside jit, so each call draws a new mask
-    y = x * keep / (1.0 - p)
-    return y if out is None else write_out("nd.Dropout", y, out)
+    mode only (``autograd.record()`` or ``train_mode()``); MXNet's mode and axes: see
+    ops_nn.Dropout."""
+    from tracegrad.ops_nn import Dropout as dropout
+
+    return dropout(data, p, **kwargs)

@@ -10,9 +10,12 @@ from typing import Any
 import numpy as np
 
 from tracegrad import ops
-from tracegrad.ndarray import NDArray, _user_line
+from tracegrad._compiler import prims as P
+from tracegrad.ndarray import NDArray, _user_line, _wrap
 from tracegrad.opargs import reject_unknown, write_out
 from tracegrad.ops import _nd
+from tracegrad.ops_shape import _axis
+from tracegrad.state import is_training
 
 
 def FullyConnected(data: Any, weight: Any, bias: Any = None, num_hidden: int | None = None,
@@ -137,6 +140,35 @@ def onehot_encode(indices: Any, out: NDArray) -> NDArray:
                          f"shape {out.shape}")
     hot = ops.expand_dims(idx, 1) == _positions(out, 1)
     return write_out("nd.onehot_encode", hot.astype(out.dtype), out)
+
+
+def Dropout(data: Any, p: float = 0.5, mode: str = "training", axes: Any = (),
+            cudnn_off: bool = False, out: NDArray | None = None, **kwargs: Any) -> NDArray:
+    """Zero each element with probability ``p`` and scale the rest by 1/(1-p), in training
+    mode only (``autograd.record()`` or ``train_mode()``; always with ``mode='always'``);
+    the identity otherwise. One mask value is shared along ``axes`` (variational dropout).
+    (``nd.Dropout`` calls this.)
+
+    Examples
+    --------
+    >>> from tracegrad import nd
+    >>> nd.Dropout(nd.ones(3), p=0.5).asnumpy().tolist()  # predict mode: the identity
+    [1.0, 1.0, 1.0]
+    """
+    reject_unknown("nd.Dropout", kwargs)
+    if mode not in ("training", "always"):
+        raise ValueError(f"nd.Dropout: mode must be 'training' or 'always', got {mode!r}")
+    x = _nd(data)
+    if not 0 <= p < 1:
+        raise ValueError(f"Dropout probability must be in [0, 1), got {p}")
+    if (mode == "training" and not is_training()) or p == 0:
+        return x if out is None else write_out("nd.Dropout", x, out)
+    shared = {_axis(a, x.ndim, "nd.Dropout") for a in ((axes,) if isinstance(axes, int)
+                                                       else tuple(axes or ()))}
+    mask_shape = tuple(1 if i in shared else n for i, n in enumerate(x.shape))
+    u = P.random_uniform(low=0.0, high=1.0, shape=mask_shape, dtype=np.dtype(x.dtype).name)
+    keep = _wrap(u) >= p  # u is a tracer inside jit, so each call draws a new mask
+    return write_out("nd.Dropout", x * keep / (1.0 - p), out)
 
 
 __all__ = ["FullyConnected", "choose_element_0index", "fill_element_0index", "onehot_encode"]

@@ -315,5 +315,35 @@ def broadcast_axes(data: Any, axis: Any = (), size: Any = (), out: NDArray | Non
 broadcast_axis = broadcast_axes
 
 
+def broadcast_like(lhs: Any, rhs: Any, lhs_axes: Any = None, rhs_axes: Any = None,
+                   out: NDArray | None = None, **kwargs: Any) -> NDArray:
+    """``lhs`` broadcast to the shape of ``rhs``; with ``lhs_axes`` and ``rhs_axes``, only
+    axis lhs_axes[i] (of size 1) takes the size of rhs's axis rhs_axes[i] (``nd.broadcast_like``
+    and ``x.broadcast_like`` call this).
+
+    Examples
+    --------
+    >>> from tracegrad import nd
+    >>> nd.broadcast_like(nd.ones((2, 1)), nd.zeros((5, 7)), lhs_axes=(1,), rhs_axes=(0,)).shape
+    (2, 5)
+    """
+    reject_unknown("nd.broadcast_like", kwargs)
+    x, like = _nd(lhs), _nd(rhs)
+    if lhs_axes is None and rhs_axes is None:
+        return write_out("nd.broadcast_like", ops.broadcast_to(x, like.shape), out)
+    la, ra = _tuple(lhs_axes), _tuple(rhs_axes)
+    if len(la) != len(ra):
+        raise ValueError(f"nd.broadcast_like: lhs_axes {lhs_axes} and rhs_axes {rhs_axes} must "
+                         "have the same length")
+    shape = list(x.shape)
+    for a, b in zip(la, ra):
+        a, b = _axis(a, x.ndim, "nd.broadcast_like"), _axis(b, like.ndim, "nd.broadcast_like")
+        if shape[a] != 1 and shape[a] != like.shape[b]:
+            raise ValueError(f"nd.broadcast_like: axis {a} of lhs (size {shape[a]}) cannot be "
+                             f"broadcast to size {like.shape[b]}")
+        shape[a] = like.shape[b]
+    return write_out("nd.broadcast_like", ops.broadcast_to(x, tuple(shape)), out)
+
+
 __all__ = ["slice", "crop", "slice_axis", "slice_like", "pad", "Pad", "concatenate",
            "moveaxis", "reshape_like", "broadcast_axes", "broadcast_axis"]
