@@ -2,7 +2,11 @@
 ``AdaDelta``, created by name with :func:`create` and applied by an :class:`Updater`
 (``gluon.Trainer`` uses one).
 
-Each update follows MXNet 1.9.1 to the operation: the learning rate and weight decay come
+SGD with momentum, NAG, Adam and RMSProp call MXNet's fused update operators
+(``nd.sgd_mom_update``, ``nd.nag_mom_update``, ``nd.adam_update``, ``nd.rmsprop_update``,
+``nd.rmspropalex_update``), as MXNet's optimizers do; plain SGD, AdaGrad and AdaDelta are
+written here, as in MXNet. Each update follows MXNet 1.9.1 to the operation: the learning
+rate and weight decay come
 from ``learning_rate`` (or the ``lr_scheduler``) times the parameter's ``lr_mult`` and
 ``wd_mult``; the gradient is first multiplied by ``rescale_grad`` (``1/batch_size`` in
 ``Trainer.step``), then clipped to ``[-clip_gradient, clip_gradient]``; the arithmetic runs
@@ -27,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from tracegrad import nd
 from tracegrad.ndarray import NDArray, _wrap
 
 __all__ = ["Optimizer", "SGD", "NAG", "Adam", "RMSProp", "AdaGrad", "AdaDelta", "Updater",
@@ -191,10 +196,16 @@ register = Optimizer.register
 create = Optimizer.create_optimizer
 
 
+def _clip_arg(clip: float | None) -> float:
+    """MXNet passes clip_gradient to its update ops only when set (-1: off)."""
+    return float(clip) if clip else -1.0
+
+
 @register
 class SGD(Optimizer):
     """SGD with optional momentum: ``mom = momentum * mom - lr * wd * w - lr * g``,
-    ``w += mom`` (g the rescaled, clipped gradient)."""
+    ``w += mom`` (g the rescaled, clipped gradient), as MXNet's multi-SGD kernels that
+    Gluon's aggregated updates use."""
 
     def __init__(self, momentum: float = 0.0, lazy_update: bool = True, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -213,29 +224,29 @@ class SGD(Optimizer):
         self._update_count(indices)
         for w, g, s, lr, wd in zip(weights, grads, states, self._get_lrs(list(indices)),
                                    self._get_wds(list(indices))):
-            self._step(w, g, s, lr, wd)
+            if s is not None and self.momentum > 0:
+                nd.sgd_mom_update(w, g, s, lr=lr, momentum=self.momentum, wd=wd,
+                                  rescale_grad=self.rescale_grad,
+                                  clip_gradient=_clip_arg(self.clip_gradient), out=w)
+            else:
+                self._plain(w, g, lr, wd)
 
-    def _step(self, weight: NDArray, grad: NDArray, mom_arr: Any, lr: float, wd: float) -> None:
-        # MXNet's multi_sgd(_mom)_update kernel (gluon aggregates SGD updates)
-        lr_, wd_, rs, m = self._scalars(weight, lr, wd, self.rescale_grad, self.momentum)
+    def _plain(self, weight: NDArray, grad: NDArray, lr: float, wd: float) -> None:
+        # multi_sgd_update: w + (0 - lr * wd * w - lr * g), which rounds differently from
+        # sgd_update's (1 - lr * wd) * w - lr * g
+        lr_, wd_, rs = self._scalars(weight, lr, wd, self.rescale_grad)
         w, g = _own(weight), grad._data
         if self.clip_gradient:
             step = lr_ * _clip(rs * g, weight._data.dtype.type(self.clip_gradient))
         else:
             step = (lr_ * rs) * g
-        if mom_arr is not None and self.momentum > 0:
-            mom = _own(mom_arr)
-            mom[...] = m * mom - (lr_ * wd_) * w - step
-            w += mom
-        else:
-            w += (weight._data.dtype.type(0) - (lr_ * wd_) * w) - step
+        w += (weight._data.dtype.type(0) - (lr_ * wd_) * w) - step
 
 
 @register
 class NAG(Optimizer):
-    """Nesterov momentum, as MXNet 1.9.1 computes it in place: with ``d = g + wd * w``,
-    ``w += momentum * (momentum * mom - lr * d) - lr * d``, then
-    ``mom = momentum * mom - lr * (g + wd * w)`` with the *new* w."""
+    """Nesterov momentum, MXNet's ``nag_mom_update`` applied in place (plain ``sgd_update``
+    without momentum)."""
 
     def __init__(self, momentum: float = 0.0, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -246,26 +257,12 @@ class NAG(Optimizer):
 
     def update(self, index: Any, weight: NDArray, grad: NDArray, state: Any) -> None:
         self._update_count(index)
-        lr, wd, rs, m = self._scalars(weight, self._get_lr(index), self._get_wd(index),
-                                      self.rescale_grad, self.momentum)
-        w, g = _own(weight), grad._data
-        if self.clip_gradient:
-            g = _clip(rs * g, weight._data.dtype.type(self.clip_gradient))
-            scaled = None
-        else:
-            scaled = rs * g
+        kw = {"lr": self._get_lr(index), "wd": self._get_wd(index),
+              "rescale_grad": self.rescale_grad, "clip_gradient": _clip_arg(self.clip_gradient)}
         if state is not None and self.momentum > 0:
-            # MXNet's nag_mom_update with out=weight: the momentum is updated after the
-            # weight, from the new weight (the kernel reads the aliased buffer)
-            gg = g if scaled is None else scaled
-            mom = _own(state)
-            gr = gg + wd * w
-            w[...] = w + m * (m * mom - lr * gr) - lr * gr
-            mom[...] = m * mom - lr * (gg + wd * w)
-        elif scaled is None:
-            w[...] = (weight._data.dtype.type(1) - lr * wd) * w - lr * g
+            nd.nag_mom_update(weight, grad, state, momentum=self.momentum, out=weight, **kw)
         else:
-            w[...] = (weight._data.dtype.type(1) - lr * wd) * w - (lr * rs) * g
+            nd.sgd_update(weight, grad, out=weight, **kw)
 
 
 @register
@@ -289,17 +286,9 @@ class Adam(Optimizer):
         lr, wd = self._get_lr(index), self._get_wd(index)
         t = self._index_update_count[index]
         lr *= math.sqrt(1.0 - self.beta2 ** t) / (1.0 - self.beta1 ** t)
-        lr_, wd_, rs, b1, b2, eps = self._scalars(weight, lr, wd, self.rescale_grad,
-                                                  self.beta1, self.beta2, self.epsilon)
-        one = weight._data.dtype.type(1)
-        w = _own(weight)
-        g = rs * grad._data + wd_ * w
-        if self.clip_gradient:
-            g = _clip(g, weight._data.dtype.type(self.clip_gradient))
-        mean, var = _own(state[0]), _own(state[1])
-        mean[...] = b1 * mean + (one - b1) * g
-        var[...] = b2 * var + (one - b2) * np.square(g)
-        w -= lr_ * mean / (np.sqrt(var) + eps)
+        nd.adam_update(weight, grad, state[0], state[1], lr=lr, wd=wd, beta1=self.beta1,
+                       beta2=self.beta2, epsilon=self.epsilon, rescale_grad=self.rescale_grad,
+                       clip_gradient=_clip_arg(self.clip_gradient), out=weight)
 
 
 @register
@@ -323,29 +312,15 @@ class RMSProp(Optimizer):
 
     def update(self, index: Any, weight: NDArray, grad: NDArray, state: Any) -> None:
         self._update_count(index)
-        lr, wd, rs, g1, g2, eps = self._scalars(weight, self._get_lr(index),
-                                                self._get_wd(index), self.rescale_grad,
-                                                self.gamma1, self.gamma2, self.epsilon)
-        one = weight._data.dtype.type(1)
-        w = _own(weight)
-        g = rs * grad._data + wd * w
-        if self.clip_gradient:
-            g = _clip(g, weight._data.dtype.type(self.clip_gradient))
-            n_term = (one - g1) * g * g
-        else:
-            n_term = (one - g1) * (g * g)
-        n = _own(state[0])
-        n[...] = n_term + g1 * n
+        kw = {"lr": self._get_lr(index), "wd": self._get_wd(index), "gamma1": self.gamma1,
+              "epsilon": self.epsilon, "rescale_grad": self.rescale_grad,
+              "clip_gradient": _clip_arg(self.clip_gradient),
+              "clip_weights": _clip_arg(self.clip_weights)}
         if not self.centered:
-            new = w - lr * (g / np.sqrt(n + eps))
+            nd.rmsprop_update(weight, grad, state[0], out=weight, **kw)
         else:
-            gs, delta = _own(state[1]), _own(state[2])
-            gs[...] = (one - g1) * g + g1 * gs
-            delta[...] = g2 * delta - lr * (g / np.sqrt(n - gs * gs + eps))
-            new = w + delta
-        if self.clip_weights:
-            new = _clip(new, weight._data.dtype.type(self.clip_weights))
-        w[...] = new
+            nd.rmspropalex_update(weight, grad, state[0], state[1], state[2],
+                                  gamma2=self.gamma2, out=weight, **kw)
 
 
 @register
