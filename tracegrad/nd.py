@@ -82,6 +82,8 @@ def zeros(shape: Any, ctx: Context | None = None, dtype: Any = None, stype: Any 
     ((2, 3), <class 'numpy.float32'>)
     """
     _reject("nd.zeros", kwargs)
+    if stype not in (None, "default"):
+        raise NotImplementedError(f"nd.zeros: stype={stype!r}: tracegrad has dense arrays only")
     return _write_out("nd.zeros", NDArray(np.zeros(_shape(shape), dtype=_dtype(dtype))),
                       out)
 
