@@ -16,17 +16,18 @@ from __future__ import annotations
 import re
 import threading
 import warnings
-from collections import OrderedDict, defaultdict
+from collections import OrderedDict
 from typing import Any
 
 from tracegrad import initializer, nd
+from tracegrad.gluon.block_io import ParameterFiles
 from tracegrad.gluon.parameter import (
     TRACE_VALUES,
     DeferredInitializationError,
     Parameter,
     ParameterDict,
 )
-from tracegrad.gluon.utils import HookHandle, _brief_print_list, _indent
+from tracegrad.gluon.utils import HookHandle, _indent
 
 __all__ = ["Block", "HybridBlock"]
 
@@ -87,7 +88,7 @@ class _BlockScope:
         _NAMES.scope = self._old_scope
 
 
-class Block:
+class Block(ParameterFiles):
     """The base class of layers and models: define ``forward``; assign children as
     attributes (they are registered) and parameters with ``self.params.get``."""
 
@@ -124,24 +125,7 @@ class Block:
         super().__setattr__(name, value)
 
     def _check_container_with_block(self) -> None:
-        children = set(self._children.values())
-
-        def unregistered(data: Any) -> bool:
-            if isinstance(data, (list, tuple)):
-                return any(unregistered(x) for x in data)
-            if isinstance(data, dict):
-                return any(unregistered(x) for x in data.values())
-            return isinstance(data, Block) and data not in children
-
-        for k, v in self.__dict__.items():
-            if isinstance(v, (list, tuple, dict)) and not (k.startswith("__") or k == "_children"):
-                if unregistered(v):
-                    warnings.warn(
-                        f'"{self.__class__.__name__}.{k}" is an unregistered container with '
-                        "Blocks. Note that Blocks inside the list, tuple or dict will not be "
-                        "registered automatically. Make sure to register them using "
-                        "register_child() or switching to nn.Sequential/nn.HybridSequential "
-                        "instead. ", stacklevel=3)
+        _warn_unregistered(self)
 
     def _alias(self) -> str:
         return self.__class__.__name__.lower()
@@ -184,60 +168,6 @@ class Block:
         for name, child in self._children.items():
             ret.update(child._collect_params_with_prefix(prefix + name))
         return ret
-
-    def save_parameters(self, filename: str, deduplicate: bool = False) -> None:
-        """Save the parameters under their structural names (``0.weight``), with
-        ``nd.save``."""
-        params = self._collect_params_with_prefix()
-        if deduplicate:
-            reverse = {v: k for k, v in params.items()}
-            params = {v: k for k, v in reverse.items()}
-        nd.save(filename, {key: val._reduce() for key, val in params.items()})
-
-    def save_params(self, filename: str) -> None:
-        warnings.warn("save_params is deprecated. Please use save_parameters.")
-        self.collect_params().save(filename, strip_prefix=self.prefix)
-
-    def load_parameters(self, filename: str, ctx: Any = None, allow_missing: bool = False,
-                        ignore_extra: bool = False, cast_dtype: bool = False,
-                        dtype_source: str = "current") -> None:
-        """Load what ``save_parameters`` wrote (or, for names without dots, what the older
-        ``save_params`` wrote)."""
-        loaded = nd.load(filename)
-        if not isinstance(loaded, dict):
-            raise ValueError(f"{filename} holds a list of arrays, not named parameters")
-        params = self._collect_params_with_prefix()
-        if not loaded and not params:
-            return
-        if not any("." in k for k in loaded):
-            self.collect_params().load(filename, ctx, allow_missing, ignore_extra, self.prefix,
-                                       cast_dtype=cast_dtype, dtype_source=dtype_source)
-            return
-        if not allow_missing:
-            inverse: dict[Parameter, list[str]] = defaultdict(list)
-            for k, v in params.items():
-                inverse[v].append(k)
-            for name, param in params.items():
-                if not any(p in loaded for p in inverse[param]):
-                    raise AssertionError(
-                        f"Parameter '{name}' is missing in file '{filename}', which contains "
-                        f"parameters: {_brief_print_list(loaded.keys())}. Set "
-                        "allow_missing=True to ignore missing parameters.")
-        for name in loaded:
-            if not ignore_extra and name not in params:
-                raise ValueError(
-                    f"Parameter '{name}' loaded from file '{filename}' is not present in "
-                    "ParameterDict, which contains parameters "
-                    f"{_brief_print_list(self._params.keys())}. Set ignore_extra=True to "
-                    "ignore. ")
-            if name in params:
-                params[name]._load_init(loaded[name], ctx, cast_dtype=cast_dtype,
-                                        dtype_source=dtype_source)
-
-    def load_params(self, filename: str, ctx: Any = None, allow_missing: bool = False,
-                    ignore_extra: bool = False) -> None:
-        warnings.warn("load_params is deprecated. Please use load_parameters.")
-        self.load_parameters(filename, ctx, allow_missing, ignore_extra)
 
     def register_child(self, block: Block, name: str | None = None) -> None:
         """Register ``block`` as a child (attributes that are Blocks are registered
@@ -307,6 +237,29 @@ class Block:
         """What hybridize() compiled, per block (see HybridBlock.explain)."""
         parts = [c.explain() for c in self._children.values()]
         return "\n".join(p for p in parts if p) or f"{self.name}: nothing is hybridized"
+
+
+def _warn_unregistered(block: Block) -> None:
+    """Warn about lists, tuples and dicts of Blocks assigned as attributes: they are not
+    registered as children (MXNet's warning)."""
+    children = set(block._children.values())
+
+    def unregistered(data: Any) -> bool:
+        if isinstance(data, (list, tuple)):
+            return any(unregistered(x) for x in data)
+        if isinstance(data, dict):
+            return any(unregistered(x) for x in data.values())
+        return isinstance(data, Block) and data not in children
+
+    for k, v in block.__dict__.items():
+        if isinstance(v, (list, tuple, dict)) and not (k.startswith("__") or k == "_children"):
+            if unregistered(v):
+                warnings.warn(
+                    f'"{block.__class__.__name__}.{k}" is an unregistered container with '
+                    "Blocks. Note that Blocks inside the list, tuple or dict will not be "
+                    "registered automatically. Make sure to register them using "
+                    "register_child() or switching to nn.Sequential/nn.HybridSequential "
+                    "instead. ", stacklevel=4)
 
 
 class HybridBlock(Block):

@@ -19,17 +19,15 @@ Parameter fc_weight (shape=(2, 3), dtype=<class 'numpy.float32'>)
 
 from __future__ import annotations
 
-import re
 import warnings
-from collections import OrderedDict
 from contextvars import ContextVar
 from typing import Any
 
 import numpy as np
 
-from tracegrad import autograd, initializer, nd
+from tracegrad import initializer, nd
 from tracegrad.errors import TracegradError
-from tracegrad.gluon.utils import _brief_print_list, _indent
+from tracegrad.gluon.param_init import ParameterInit, shape_is_known  # noqa: F401
 from tracegrad.ndarray import Context, NDArray, _wrap, cpu
 
 __all__ = ["DeferredInitializationError", "Parameter", "Constant", "ParameterDict"]
@@ -43,10 +41,6 @@ class DeferredInitializationError(TracegradError, RuntimeError):
     """A parameter whose initialisation waits for the first forward pass was used."""
 
 
-def shape_is_known(shape: Any) -> bool:
-    return shape is not None and all(int(d) > 0 for d in shape)
-
-
 def _write(arr: NDArray, value: Any) -> None:
     """Copy ``value`` into ``arr`` in place (its own buffer; the graph is not involved)."""
     arr._own()
@@ -54,7 +48,7 @@ def _write(arr: NDArray, value: Any) -> None:
               casting="unsafe")
 
 
-class Parameter:
+class Parameter(ParameterInit):
     """A weight of a Block, with its gradient buffer, as ``mxnet.gluon.Parameter``."""
 
     def __init__(self, name: str, grad_req: str = "write", shape: Any = None,
@@ -193,12 +187,6 @@ class Parameter:
             raise RuntimeError(f"Parameter '{self.name}' has not been initialized")
         return list(self._ctx_list or [cpu()])
 
-    def zero_grad(self) -> None:
-        """Set the gradient buffer to 0 (needed with ``grad_req='add'``)."""
-        for g in self._grad or []:
-            g._own()
-            g._data[...] = 0
-
     def set_data(self, data: Any) -> None:
         """Set the value (before deferred initialisation completes: the value it will get)."""
         if not isinstance(data, NDArray):
@@ -214,110 +202,6 @@ class Parameter:
                 raise ValueError(f"set_data: shape {data.shape} does not match parameter "
                                  f"'{self.name}' of shape {arr.shape}")
             _write(arr, data)
-
-    def var(self) -> Any:
-        raise NotImplementedError("tracegrad has no symbolic API: Parameter.var() does not "
-                                  "exist. Hybridized blocks are traced into graphs instead "
-                                  "(see block.explain()).")
-
-    # -- initialisation --------------------------------------------------------------------
-    def initialize(self, init: Any = None, ctx: Any = None,
-                   default_init: Any = initializer.Uniform(), force_reinit: bool = False) -> None:
-        """Create the array (and gradient), filled by ``init``, else the parameter's own
-        ``init``, else ``default_init``; deferred while the shape has unknown dimensions."""
-        if self._data is not None and not force_reinit:
-            warnings.warn(f"Parameter '{self.name}' is already initialized, ignoring. Set "
-                          "force_reinit=True to re-initialize.", stacklevel=2)
-            return
-        self._data = self._grad = None
-        if ctx is None or isinstance(ctx, Context):
-            ctx = [ctx or cpu()]
-        if init is None:
-            init = default_init if self.init is None else self.init
-        if not shape_is_known(self.shape):
-            if self._allow_deferred_init:
-                self._deferred_init = (init, ctx, default_init, None)
-                return
-            raise ValueError(f"Cannot initialize Parameter '{self.name}' because it has "
-                             f"invalid shape: {self.shape}.")
-        self._deferred_init = (init, ctx, default_init, None)
-        self._finish_deferred_init()
-
-    def _finish_deferred_init(self) -> None:
-        if not self._deferred_init:
-            return
-        init, ctx, default_init, data = self._deferred_init
-        self._deferred_init = ()
-        if not shape_is_known(self.shape):
-            raise AssertionError(f"Cannot initialize Parameter '{self.name}' because it has "
-                                 f"invalid shape: {self.shape}. Please specify in_units, "
-                                 "in_channels, etc for `Block`s.")
-        with autograd.pause():
-            if data is None:
-                data = nd.zeros(self.shape, dtype=self.dtype)
-                initializer.create(default_init)(
-                    initializer.InitDesc(self.name, {"__init__": init}), data)
-            self._init_impl(data, ctx)
-
-    def _init_impl(self, data: NDArray, ctx_list: list) -> None:
-        self._ctx_list = list(ctx_list)
-        arr = np.array(data._data if isinstance(data, NDArray) else data,
-                       dtype=np.dtype(self.dtype), copy=True)
-        self._data = [_wrap(arr)]
-        self._init_grad()
-
-    def _init_grad(self) -> None:
-        if self.grad_req == "null" or self._data is None:
-            self._grad = None
-            return
-        self._grad = [nd.zeros(d.shape, dtype=d.dtype) for d in self._data]
-        autograd.mark_variables(self._data, self._grad, self.grad_req)
-
-    def _reduce(self) -> NDArray:
-        return self.data().copy()
-
-    def _load_init(self, data: NDArray, ctx: Any, cast_dtype: bool = False,
-                   dtype_source: str = "current") -> None:
-        if self.shape:
-            for mine, theirs in zip(self.shape, data.shape):
-                if mine not in (0, -1, theirs):
-                    raise AssertionError(
-                        f"Failed loading Parameter '{self.name}' from saved params: shape "
-                        f"incompatible expected {self.shape} vs saved {data.shape}")
-            self.shape = tuple(j if i in (0, -1) else i for i, j in zip(self.shape, data.shape))
-        if self.dtype:
-            if cast_dtype and np.dtype(self.dtype) != np.dtype(data.dtype):
-                if dtype_source == "current":
-                    data = data.astype(self.dtype)
-                else:
-                    self.dtype = data.dtype
-            elif np.dtype(self.dtype) != np.dtype(data.dtype):
-                raise AssertionError(
-                    f"Failed loading Parameter '{self.name}' from saved params: dtype "
-                    f"incompatible expected {self.dtype} vs saved {data.dtype}. Set "
-                    "cast_dtype=True to cast the dtype of saved params.")
-        if self._data is None:
-            ctx = self._deferred_init[1] if self._deferred_init else [cpu()]
-            self._init_impl(data, ctx)
-        else:
-            self.set_data(data)
-        self._deferred_init = ()
-
-    def reset_ctx(self, ctx: Any) -> None:
-        """Contexts other than the CPU do not exist here: accepted and ignored."""
-
-    def cast(self, dtype: Any) -> None:
-        """Cast the data and the gradient to ``dtype``."""
-        self._dtype = dtype
-        if self._data is None:
-            return
-        with autograd.pause():
-            self._data = [_wrap(d._data.astype(dtype)) for d in self._data]
-            if self._grad is None:
-                return
-            self._grad = [_wrap(g._data.astype(dtype)) for g in self._grad]
-            autograd.mark_variables(self._data, self._grad, self.grad_req)
-
 
 class Constant(Parameter):
     """A parameter that never changes during training (``grad_req`` is always ``'null'``)."""
@@ -344,177 +228,4 @@ class Constant(Parameter):
         self._grad_req = "null"
 
 
-class ParameterDict:
-    """Parameters by full name, as ``mxnet.gluon.ParameterDict``; ``get`` creates them."""
-
-    def __init__(self, prefix: str = "", shared: ParameterDict | None = None) -> None:
-        self._prefix = prefix
-        self._params: OrderedDict[str, Parameter] = OrderedDict()
-        self._shared = shared
-
-    def __repr__(self) -> str:
-        name = self._prefix + " " if self._prefix else ""
-        content = "\n".join(_indent(f"  {v}", 2) for v in self.values())
-        return f"{name}(\n{content}\n)"
-
-    def __getitem__(self, key: str) -> Parameter:
-        return self._params[key]
-
-    def __iter__(self) -> Any:
-        return iter(self._params)
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._params
-
-    def items(self) -> Any:
-        return self._params.items()
-
-    def keys(self) -> Any:
-        return self._params.keys()
-
-    def values(self) -> Any:
-        return self._params.values()
-
-    @property
-    def prefix(self) -> str:
-        return self._prefix
-
-    def _get_impl(self, name: str) -> Parameter | None:
-        if name in self._params:
-            return self._params[name]
-        if self._shared is not None and name in self._shared._params:
-            self._params[name] = self._shared._params[name]
-            return self._params[name]
-        return None
-
-    def get(self, name: str, **kwargs: Any) -> Parameter:
-        """The parameter ``prefix + name``: found here, or in the shared dict, or created
-        with ``kwargs``."""
-        name = self.prefix + name
-        param = self._get_impl(name)
-        if param is None:
-            param = Parameter(name, **kwargs)
-            self._params[name] = param
-            return param
-        for k, v in kwargs.items():
-            existing = getattr(param, k, None)
-            if existing is None:
-                setattr(param, k, v)
-                continue
-            if k == "shape" and v is not None and len(v) == len(existing):
-                merged = []
-                for mine, theirs in zip(v, existing):
-                    if mine != theirs and mine > 0 and theirs > 0:
-                        break
-                    merged.append(theirs if mine in (0, -1) else mine)
-                else:
-                    param._shape = tuple(merged)
-                    continue
-            elif k == "dtype" and np.dtype(v) == np.dtype(existing):
-                continue
-            if v is not None and v != existing:
-                raise AssertionError(
-                    f"Cannot retrieve Parameter '{name}' because desired attribute does not "
-                    f"match with stored for attribute '{k}': desired '{v}' vs stored "
-                    f"'{existing}'.")
-        return param
-
-    def get_constant(self, name: str, value: Any = None) -> Constant:
-        name = self.prefix + name
-        param = self._get_impl(name)
-        if param is None:
-            if value is None:
-                raise KeyError(f"No constant named '{name}'. Please specify value if you want "
-                               "to create a new constant.")
-            param = Constant(name, value)
-            self._params[name] = param
-        return param  # type: ignore[return-value]
-
-    def update(self, other: Any) -> None:
-        for k, v in other.items():
-            if k in self._params and self._params[k] is not v:
-                raise AssertionError("Cannot update self with other because they have "
-                                     f"different Parameters with the same name '{k}'")
-        for k, v in other.items():
-            self._params[k] = v
-
-    def initialize(self, init: Any = initializer.Uniform(), ctx: Any = None,
-                   verbose: bool = False, force_reinit: bool = False) -> None:
-        """Initialize every parameter; ``init`` is the default for those without their own."""
-        if verbose:
-            init.set_verbosity(verbose=verbose)
-        for v in self.values():
-            v.initialize(None, ctx, init, force_reinit=force_reinit)
-
-    def zero_grad(self) -> None:
-        for p in self.values():
-            p.zero_grad()
-
-    def reset_ctx(self, ctx: Any) -> None:
-        for p in self.values():
-            p.reset_ctx(ctx)
-
-    def list_ctx(self) -> list:
-        return [cpu()] if self._params else []
-
-    def setattr(self, name: str, value: Any) -> None:
-        """Set an attribute on every parameter: ``setattr('grad_req', 'null')``."""
-        for p in self.values():
-            setattr(p, name, value)
-
-    def select(self, pattern: str) -> ParameterDict:
-        ret = ParameterDict(self._prefix)
-        prog = re.compile(pattern)
-        ret.update({k: v for k, v in self.items() if prog.match(k)})
-        return ret
-
-    def save(self, filename: str, strip_prefix: str = "") -> None:
-        arg_dict = {}
-        for param in self.values():
-            if not param.name.startswith(strip_prefix):
-                raise ValueError(
-                    f"Prefix '{strip_prefix}' is to be striped before saving, but Parameter's "
-                    f"name '{param.name}' does not start with '{strip_prefix}'. this may be "
-                    "due to your Block shares parameters from other Blocks or you forgot to "
-                    "use 'with name_scope()' when creating child blocks.")
-            arg_dict[param.name[len(strip_prefix):]] = param._reduce()
-        nd.save(filename, arg_dict)
-
-    def load(self, filename: str, ctx: Any = None, allow_missing: bool = False,
-             ignore_extra: bool = False, restore_prefix: str = "", cast_dtype: bool = False,
-             dtype_source: str = "current") -> None:
-        if restore_prefix:
-            for name in self.keys():
-                if not name.startswith(restore_prefix):
-                    raise AssertionError(f"restore_prefix is '{restore_prefix}' but Parameters "
-                                         f"name '{name}' does not start with "
-                                         f"'{restore_prefix}'.")
-        self.load_dict(nd.load(filename), ctx, allow_missing, ignore_extra, restore_prefix,
-                       filename, cast_dtype, dtype_source)
-
-    def load_dict(self, param_dict: Any, ctx: Any = None, allow_missing: bool = False,
-                  ignore_extra: bool = False, restore_prefix: str = "",
-                  filename: str | None = None, cast_dtype: bool = False,
-                  dtype_source: str = "current") -> None:
-        lprefix = len(restore_prefix)
-        items = param_dict.items() if isinstance(param_dict, dict) else param_dict
-        loaded = [(k[4:] if k.startswith(("arg:", "aux:")) else k, v) for k, v in items]
-        arg_dict = {restore_prefix + k: v for k, v in loaded}
-        where = f"file: {filename}" if filename else "param_dict"
-        if not allow_missing:
-            for name in self.keys():
-                if name not in arg_dict:
-                    raise AssertionError(
-                        f"Parameter '{name[lprefix:]}' is missing in {where}, which contains "
-                        f"parameters: {_brief_print_list(arg_dict.keys())}. Please make sure "
-                        "source and target networks have the same prefix.")
-        for name, value in arg_dict.items():
-            if name not in self._params:
-                if not ignore_extra:
-                    raise AssertionError(
-                        f"Parameter '{name[lprefix:]}' loaded from {where} is not present in "
-                        f"ParameterDict, choices are: {_brief_print_list(self._params.keys())}"
-                        ". Set ignore_extra to True to ignore. Please make sure source and "
-                        "target networks have the same prefix.")
-                continue
-            self[name]._load_init(value, ctx, cast_dtype=cast_dtype, dtype_source=dtype_source)
+from tracegrad.gluon.parameter_dict import ParameterDict  # noqa: E402  (it needs Parameter)
