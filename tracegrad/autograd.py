@@ -152,7 +152,7 @@ def _run_backward(heads: list[NDArray], head_grads: Sequence[Any] | None,
                 args = tuple(_rewrap(a, p) for a, p in zip(args, parents))
                 out = ([_rewrap(o, OutputRef(node, k)) for k, o in enumerate(out)]
                        if prim.multiple_results else _rewrap(out, node))
-            in_cts = vjp_of(prim, g, out, args, node.params, parents)
+            in_cts = vjp_of(prim, g, out, args, node.params, parents, int_grads=True)
             for p, ct in zip(parents, in_cts):
                 if ct is None or p is None or p is NO_VARIABLE:
                     continue

@@ -7,6 +7,8 @@ catches those keeps working; all of them derive from :class:`TracegradError`.
 from __future__ import annotations
 
 from tracegrad._compiler.errors import (  # noqa: F401  (re-exported)
+    CompilerError,
+    CompilerWarning,
     ConcretizationError,
     GraphCheckError,
     SettingsError,
@@ -41,3 +43,8 @@ class StrictModeError(TracegradError, RuntimeError):
 
 class FallbackWarning(UserWarning):
     """jit ran a call eagerly because the function needs concrete values (control flow)."""
+
+
+class RecompileWarning(UserWarning):
+    """A jitted function was traced for many different signatures (a Python int or a shape
+    that changes on every call): each costs a trace, and only the latest are kept."""

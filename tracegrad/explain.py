@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 from tracegrad._compiler.ir import Graph
@@ -12,6 +13,18 @@ def report(f: Any) -> str:
     lines = [f"tracegrad.{f.kind}({f.__name__}): {len(f.cache)} signature(s), "
              f"{f.hits + f.fast_hits} cache hit(s) ({f.fast_hits} on the fast "
              "path, not broken down by tier below)"]
+    if f.traces > 1 and f.changes:
+        what = "; ".join(f"{w}: {n} time(s)" for w, n in f.changes.most_common(3))
+        lines.append(f"  re-traced {f.traces - 1} time(s); what changed: {what}")
+    if f.recompile_warned:
+        lines.append(f"  RECOMPILES: past {_jit().RECOMPILE_WARN_AT} signatures (a "
+                     "RecompileWarning was issued). A Python int is part of the signature by "
+                     "value; pass a value that varies as an array or a float instead.")
+    if f.evicted:
+        lines.append(f"  {f.evicted} older signature(s) dropped from the cache (it keeps "
+                     f"{_jit().CACHE_LIMIT})")
+    if f.ledger_dropped:
+        lines.append(f"  ({f.ledger_dropped} earlier line(s) of this log dropped)")
     lines += ["  " + s for s in f.ledger]
     for k, e in enumerate(f.cache.values(), 1):
         tiers = ", ".join(f"{n} {t}" for t, n in sorted(e.tiers.items())) or "no calls"
@@ -24,11 +37,20 @@ def report(f: Any) -> str:
                          f"{sum(x[2] for x in built):.2f} s, "
                          f"{len(low.compile_log) - len(built)} loaded from the disk cache, "
                          "the rest reused from memory")
+        error = e.optimized.cache.get("compiler_error") if e.optimized is not None else None
+        if error:
+            lines.append(f"      compiler error: {error}; fell back to the interpreter (a "
+                         "tracegrad bug: please report it with `python -m tracegrad info`)")
         if e.fallback:
             lines.append(f"      FALLBACK to eager: needs {e.fallback}. To compile it, "
                          "avoid Python control flow on array values (use nd.where, "
                          "fixed loop counts, static arguments).")
     return "\n".join(lines)
+
+
+def _jit() -> Any:
+    """The module tracegrad.jit (its limits), imported when needed: it imports this one."""
+    return importlib.import_module("tracegrad.jit")
 
 
 def _lowered_if_built(graph: Graph | None) -> Any:

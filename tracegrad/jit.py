@@ -18,6 +18,7 @@ import logging
 import time
 import warnings
 import weakref
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Callable, NamedTuple, Sequence
 
@@ -32,12 +33,21 @@ from tracegrad._compiler.frontend.interpreter import eval_graph
 from tracegrad._compiler.frontend.tracing import trace
 from tracegrad._compiler.ir import Graph
 from tracegrad._compiler.opt import optimize
-from tracegrad._compiler.schedule.fusion import Plan, fused_graph
+from tracegrad._compiler.schedule.fused_ir import fused_graph
+from tracegrad._compiler.schedule.fusion import Plan
 from tracegrad.config import config
-from tracegrad.errors import FallbackWarning, StrictModeError
+from tracegrad.errors import FallbackWarning, RecompileWarning, StrictModeError
 from tracegrad.explain import report
-from tracegrad.ndarray import NDArray, _wrap, apply
-from tracegrad.signature import Signature, fast_key, make_signature, rebuild
+from tracegrad.ndarray import NDArray, _wrap, apply, weak
+from tracegrad.signature import (
+    STATIC,
+    TRACED,
+    WEAK,
+    Signature,
+    fast_key,
+    make_signature,
+    rebuild,
+)
 from tracegrad.state import FLAGS
 
 log = logging.getLogger("tracegrad")
@@ -100,11 +110,19 @@ def _retire(cell: list[int]) -> None:
             break
 
 
+# Per function: past RECOMPILE_WARN_AT signatures a RecompileWarning says what keeps
+# changing (once); past CACHE_LIMIT the least recently used signature is dropped, so memory
+# stays flat however many signatures a program makes; the ledger keeps the latest lines.
+RECOMPILE_WARN_AT = 64
+CACHE_LIMIT = 256
+LEDGER_LIMIT = 200
+
+
 def _raw(x: Any) -> Any:
     if isinstance(x, NDArray):
         return x._data
-    if isinstance(x, float):
-        return np.float32(x)
+    if isinstance(x, (float, np.floating)):
+        return np.asarray(x, dtype=np.float64)  # a weak input: float64, exact
     return x
 
 
@@ -125,7 +143,12 @@ class Jitted:
         self.strict = strict
         self.cache: dict[Signature, Entry] = {}
         self.ledger: list[str] = []
+        self.ledger_dropped = 0  # lines dropped from the front of the ledger (LEDGER_LIMIT)
         self.hits = 0
+        self.traces = 0  # signatures traced, including those dropped from the cache since
+        self.evicted = 0
+        self.changes: Counter[str] = Counter()  # what changed, over all re-traces
+        self.recompile_warned = False
         self.last_signature: Signature | None = None
         # Cached calls whose arguments are all plain NDArrays skip the general signature.
         self._fast: dict[tuple, FastHit] = {}
@@ -136,9 +159,13 @@ class Jitted:
         weakref.finalize(self, _retire, self._fast_hits)
 
     # -- tracing ---------------------------------------------------------------------------
-    def _transform(self, graph: Graph, dyn: list[int], layout: list, leaves: list) -> Graph:
+    def _transform(self, graph: Graph, dyn: list[int], layout: list, leaves: list,
+                   out_tree: Any = None) -> Graph:
         """The graph to compile, made from the traced one (``grad`` adds the VJP)."""
         return graph
+
+    def _check_args(self, sig: Signature, layout: list) -> None:
+        """Reject arguments this transformation cannot take, before tracing."""
 
     def _entry(self, args: tuple) -> tuple[Entry, list, list]:
         sig, leaves, layout = make_signature(args, self.static_argnums)
@@ -146,18 +173,42 @@ class Jitted:
         if entry is None:
             previous = self.last_signature or next(iter(self.cache), None)
             reason = sig.why_new(previous)
+            self.changes.update(sig.changed_parts(previous, layout))
             entry = trace_signature(self, sig, args, leaves, layout)
             self.cache[sig] = entry
+            self.traces += 1
             what = f"fell back ({entry.fallback})" if entry.fallback else \
                 f"traced in {entry.trace_seconds * 1e3:.1f} ms"
-            self.ledger.append(f"signature #{len(self.cache)} {sig.text()}: {reason}; {what}")
+            self._log(f"signature #{self.traces} {sig.text()}: {reason}; {what}")
             if entry.fallback:
                 STATS["fallbacks"] += 1
+            self._bound_cache()
         else:
             self.hits += 1
             STATS["hits"] += 1
+            if len(self.cache) > 1:  # least recently used last out
+                self.cache[sig] = self.cache.pop(sig)
         self.last_signature = sig
         return entry, leaves, layout
+
+    def _log(self, line: str) -> None:
+        self.ledger.append(line)
+        if len(self.ledger) > LEDGER_LIMIT:
+            del self.ledger[0]
+            self.ledger_dropped += 1
+
+    def _bound_cache(self) -> None:
+        """Warn once past RECOMPILE_WARN_AT signatures; keep at most CACHE_LIMIT."""
+        if self.traces > RECOMPILE_WARN_AT and not self.recompile_warned:
+            self.recompile_warned = True
+            warnings.warn(recompile_message(self), RecompileWarning, stacklevel=5)
+        while len(self.cache) > CACHE_LIMIT:
+            old = next(iter(self.cache))
+            gone = self.cache.pop(old)
+            self.evicted += 1
+            self._fast = {k: h for k, h in self._fast.items() if h.entry is not gone}
+            if self.last_signature == old:
+                self.last_signature = None
 
     # -- calling ---------------------------------------------------------------------------
     def __call__(self, *args: Any) -> Any:
@@ -196,7 +247,7 @@ class Jitted:
             entry.tiers["eager"] = entry.tiers.get("eager", 0) + 1
             return self._eager(args, leaves, layout)
         assert entry.optimized is not None
-        dyn = [x for x, s in zip(leaves, entry.signature.leaves) if s[0] == "a"]
+        dyn = [x for x, s in zip(leaves, entry.signature.leaves) if s[0] in TRACED]
         traced = any(isinstance(x, NDArray) and x.is_traced for x in dyn)
         recording = state.is_recording() and any(
             isinstance(x, NDArray) and x._node is not None for x in dyn)
@@ -249,14 +300,15 @@ def trace_signature(f: Jitted, sig: Signature, args: tuple, leaves: list,
     """Trace ``f`` for one signature: the graph (transformed by ``f``, e.g. its gradient),
     optimised; or the reason it fell back."""
     entry = Entry(sig)
-    dyn = [i for i, s in enumerate(sig.leaves) if s[0] == "a"]
+    dyn = [i for i, s in enumerate(sig.leaves) if s[0] in TRACED]
     avals = [ShapedArray(sig.leaves[i][1], np.dtype(sig.leaves[i][2])) for i in dyn]
     out_tree: list = [None]
+    f._check_args(sig, layout)
 
     def traced(*tracers: Any) -> list:
         full = list(leaves)
         for i, t in zip(dyn, tracers):
-            full[i] = _wrap(t)
+            full[i] = weak(t) if sig.leaves[i][0] == WEAK else _wrap(t)
         out = f.fun(*rebuild(args, layout, full))
         outs, out_tree[0] = tree.flatten(out, is_leaf=_is_ndarray)
         return [o._data if isinstance(o, NDArray) else o for o in outs]
@@ -270,8 +322,17 @@ def trace_signature(f: Jitted, sig: Signature, args: tuple, leaves: list,
         entry.fallback = f"{err.reason or 'a concrete value'} at {err.source}"
         entry.trace_seconds = time.perf_counter() - t0
         return entry
-    entry.graph = f._transform(graph, dyn, layout, leaves)
+    except (TypeError, AttributeError) as err:
+        nones = [i for i, a in enumerate(args) if a is None]
+        if nones:
+            err.add_note(f"{f.__name__} was called with None as argument "
+                         f"{', '.join(map(str, nones))}: jit passes None through unchanged. "
+                         "Arguments may be NDArrays, NumPy arrays, Python numbers, and lists, "
+                         "tuples and dicts of them; other values must be hashable (they are "
+                         "part of the signature, or pass them through static_argnums).")
+        raise
     entry.out_tree = out_tree[0]
+    entry.graph = f._transform(graph, dyn, layout, leaves, entry.out_tree)
     entry.optimized = optimize(entry.graph)
     entry.trace_seconds = time.perf_counter() - t0
     if config.debug:
@@ -318,13 +379,25 @@ class Differentiated(Jitted):
         self.argnums = argnums
         self.with_value = with_value
         self.kind = "value_and_grad" if with_value else "grad"
+        nums = (argnums,) if isinstance(argnums, (int, np.integer)) else argnums
+        try:
+            nums = tuple(nums)
+        except TypeError:
+            nums = (nums,)
+        if not nums or any(isinstance(k, bool) or not isinstance(k, (int, np.integer))
+                           for k in nums):
+            raise TypeError(f"{self.kind}({self.__name__}): argnums must be an int or a "
+                            f"non-empty tuple of ints, got {argnums!r}")
+        self._argnums_tuple = tuple(int(k) for k in nums)
+
+    def _argnums(self) -> tuple[int, ...]:
+        return self._argnums_tuple
 
     def _wrt(self, layout: list) -> list[int]:
         """The leaves the gradient is taken with respect to."""
-        argnums = (self.argnums,) if isinstance(self.argnums, int) else tuple(self.argnums)
         n = len(layout)
         out = []
-        for k in argnums:
+        for k in self._argnums():
             if not -n <= k < n:
                 raise ValueError(f"argnums {k} is out of range for a function called with "
                                  f"{n} arguments")
@@ -334,7 +407,33 @@ class Differentiated(Jitted):
             out.extend(range(lo, hi))
         return out
 
-    def _transform(self, graph: Graph, dyn: list[int], layout: list, leaves: list) -> Graph:
+    def _check_args(self, sig: Signature, layout: list) -> None:
+        """Gradients are taken with respect to float arrays and Python floats only (as in
+        JAX); an int argument is a clear TypeError, not a missing or zero gradient."""
+        where = {j: k for k, spec in enumerate(layout) if spec is not None
+                 for j in range(spec[0], spec[1])}
+        for i in self._wrt(layout):
+            spec = sig.leaves[i]
+            if spec[0] == STATIC:
+                what = f"a Python {type(spec[1]).__name__} ({spec[1]!r})"
+            elif np.dtype(spec[2]).kind not in "fc":
+                what = f"{spec[2]}{list(spec[1])}"
+            else:
+                continue
+            raise TypeError(
+                f"{self.kind} requires float inputs; argument {where[i]} of {self.__name__} "
+                f"is {what}. Convert it (x.astype('float32'), or a float instead of an int), "
+                "or leave it out of argnums. (Eager autograd follows MXNet and computes "
+                "integer gradients in the integer dtype.)")
+
+    def _transform(self, graph: Graph, dyn: list[int], layout: list, leaves: list,
+                   out_tree: Any = None) -> Graph:
+        outs = graph.out_avals
+        if len(outs) != 1 or outs[0].size != 1:
+            raise ValueError(f"{self.kind} needs {self.__name__} to return one array of size "
+                             f"1; it returned {_describe_output(out_tree, outs)}. Reduce it "
+                             "(e.g. .sum()); for several outputs take the gradient of one, or "
+                             "of their sum.")
         wrt = [dyn.index(i) for i in self._wrt(layout) if i in dyn]
         return vjp_graph(graph, wrt, seed="ones", keep_outputs=self.with_value)
 
@@ -344,13 +443,12 @@ class Differentiated(Jitted):
         return (tree.unflatten(entry.out_tree, outs[:1]), grads) if self.with_value else grads
 
     def _grad_tree(self, layout: list, grads: list) -> Any:
-        argnums = (self.argnums,) if isinstance(self.argnums, int) else tuple(self.argnums)
         per_arg, k = [], 0
-        for a in argnums:
+        for a in self._argnums():
             lo, hi, td = layout[a % len(layout)]
             per_arg.append(tree.unflatten(td, grads[k:k + hi - lo]))
             k += hi - lo
-        return per_arg[0] if isinstance(self.argnums, int) else tuple(per_arg)
+        return per_arg[0] if isinstance(self.argnums, (int, np.integer)) else tuple(per_arg)
 
     def _eager(self, args: tuple, leaves: list, layout: list) -> Any:
         from tracegrad import autograd
@@ -368,13 +466,38 @@ class Differentiated(Jitted):
                     full[i].attach_grad()
             out = self.fun(*rebuild(args, layout, full))
         outs, out_tree = tree.flatten(out, is_leaf=_is_ndarray)
-        if len(outs) != 1 or outs[0].size != 1:
-            raise ValueError(f"grad needs {self.__name__} to return one array of size 1, got "
-                             f"{[getattr(o, 'shape', o) for o in outs]}")
+        if len(outs) != 1 or not isinstance(outs[0], NDArray) or outs[0].size != 1:
+            raise ValueError(f"{self.kind} needs {self.__name__} to return one array of size "
+                             f"1; it returned {_describe_output(out_tree, outs)}. Reduce it "
+                             "(e.g. .sum()); for several outputs take the gradient of one, or "
+                             "of their sum.")
         with (autograd.record() if outer else state.pause()):
             grads = autograd.grad(outs[0], [full[i] for i in wrt], create_graph=outer)
         g = self._grad_tree(layout, grads)
         return (tree.unflatten(out_tree, outs), g) if self.with_value else g
+
+
+def _describe_output(out_tree: Any, outs: list) -> str:
+    """What a function returned, for an error message: "None", "a tuple of 2 values",
+    "an array of shape (3,)"."""
+    if out_tree == "None" or (not outs and out_tree is None):
+        return "None"
+    if isinstance(out_tree, tuple) and out_tree[0] in ("tuple", "list", "dict"):
+        return f"a {out_tree[0]} of {len(out_tree[-1])} values"
+    if len(outs) == 1:
+        shape = getattr(outs[0], "shape", None)
+        return f"an array of shape {tuple(shape)}" if shape is not None else repr(outs[0])
+    return f"{len(outs)} values"
+
+
+def recompile_message(f: Jitted) -> str:
+    """The RecompileWarning's text: how many signatures, and what keeps changing."""
+    top = ", ".join(f"{what} ({n} times)" for what, n in f.changes.most_common(2))
+    return (f"tracegrad.{f.kind}: {f.__name__} has been traced for {f.traces} different "
+            f"signatures (each costs a trace and memory; at most {CACHE_LIMIT} are kept). "
+            f"What keeps changing: {top or 'unknown'}. A Python int is part of the "
+            "signature by value: pass a value that varies as an array or a float (a traced "
+            f"input) instead. See {f.__name__}.explain().")
 
 
 def jit(fun: Callable | None = None, static_argnums: Sequence[int] | int = (),

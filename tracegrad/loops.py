@@ -1,7 +1,8 @@
 """Compiled eager loops: a tape recorded again and again is differentiated once and compiled.
 
 MXNet-style training code records the same graph at every step. When the structure of a tape
-(operations, parameters, scalars, shapes, dtypes, grad_req of its variables) has been seen
+(operations, parameters, integer scalars, shapes, dtypes, grad_req of its variables; a
+Python float counts by type, its value is an input of the compiled graph) has been seen
 ``config.compile_loops_after`` times, ``backward()`` stops walking the tape op by op: it
 builds the VJP graph of that structure once — taking the forward values the tape saved as
 inputs, so nothing is recomputed — fuses and compiles it, and from then on runs it with each
@@ -12,6 +13,7 @@ and ``retain_graph`` behave as on the op-by-op path.
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from typing import Any, Sequence
 
 import numpy as np
@@ -24,8 +26,14 @@ from tracegrad.tape import Node, VarNode, recorded_graph, signature_and_values, 
 
 log = logging.getLogger("tracegrad")
 
-_SEEN: dict[tuple, int] = {}
-_COMPILED: dict[tuple, tuple[Any, list[int]]] = {}
+# Both tables are bounded (least recently used first out), so a program that records ever new
+# structures (a growing sequence length, say) keeps a flat memory. Python floats are not part
+# of the keys (their values are inputs), so a changing learning rate makes no new entries.
+SEEN_LIMIT = 512  # structures counted towards compile_loops_after
+COMPILED_LIMIT = 64  # compiled backwards kept
+_SEEN: OrderedDict[tuple, int] = OrderedDict()
+_COMPILED: OrderedDict[tuple, tuple[Any, list[int]] | None] = OrderedDict()  # None: not compilable
+_MISSING = object()
 STATS = {"compiled_backwards": 0, "tapes_compiled": 0}
 
 
@@ -43,15 +51,25 @@ def compiled_backward(heads: list, head_grads: Sequence[Any],
         return None
     key = found[0] + (tuple(np.shape(g) for g in head_grads),)
     try:
-        compiled = _COMPILED.get(key)
+        compiled = _COMPILED.get(key, _MISSING)
     except TypeError:  # a parameter value that cannot be hashed
         return None
-    if compiled is None:
-        seen = _SEEN[key] = _SEEN.get(key, 0) + 1
+    if compiled is _MISSING:
+        seen = _SEEN.pop(key, 0) + 1
         if seen < after:
+            _SEEN[key] = seen
+            if len(_SEEN) > SEEN_LIMIT:
+                _SEEN.popitem(last=False)
             return None
         compiled = _COMPILED[key] = _compile(entries, order)
-        STATS["tapes_compiled"] += 1
+        if len(_COMPILED) > COMPILED_LIMIT:
+            _COMPILED.popitem(last=False)
+        if compiled is not None:
+            STATS["tapes_compiled"] += 1
+    else:
+        _COMPILED.move_to_end(key)
+    if compiled is None:
+        return None
     exe, wrt = compiled
     grads = exe(found[1] + list(head_grads))
     variables = [n for n in order if type(n) is VarNode]
@@ -59,11 +77,17 @@ def compiled_backward(heads: list, head_grads: Sequence[Any],
     return [variables[i] for i in wrt], grads
 
 
-def _compile(entries: list, order: list) -> tuple[Any, list[int]]:
+def _compile(entries: list, order: list) -> tuple[Any, list[int]] | None:
+    """The compiled backward of a tape, or None when only the op-by-op walk computes it as
+    MXNet does: integer variables and integer intermediate values get integer gradients
+    there, while compiled graphs differentiate floats only."""
+    for n in order:
+        dt = n.array._data.dtype if type(n) is VarNode else np.asarray(n.out).dtype
+        if dt.kind not in "fc":
+            return None
     graph = recorded_graph(entries, consts_as_inputs=True, order=order)
     variables = [n for n in order if type(n) is VarNode]
-    wrt = [i for i, v in enumerate(variables) if v.grad_req != "null"
-           and v.array._data.dtype.kind == "f"]
+    wrt = [i for i, v in enumerate(variables) if v.grad_req != "null"]
     vg = optimize(vjp_graph(graph, wrt, seed="input", keep_outputs=False,
                             forward_as_inputs=True))
     log.debug("compiled the backward of a tape seen %d times (%d ops):\n%s",

@@ -42,8 +42,8 @@ def _dtype(dtype: Any) -> np.dtype:
     return np.dtype(_DEFAULT if dtype is None else dtype)
 
 
-def _shape(shape: Any) -> tuple[int, ...]:
-    return (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(int(s) for s in shape)
+def _shape(shape: Any, op: str) -> tuple[int, ...]:
+    return ops.check_shape(shape, f"nd.{op}")
 
 
 def array(source_array: Any, ctx: Context | None = None, dtype: Any = None) -> NDArray:
@@ -84,7 +84,7 @@ def zeros(shape: Any, ctx: Context | None = None, dtype: Any = None, stype: Any 
     _reject("nd.zeros", kwargs)
     if stype not in (None, "default"):
         raise NotImplementedError(f"nd.zeros: stype={stype!r}: tracegrad has dense arrays only")
-    return _write_out("nd.zeros", NDArray(np.zeros(_shape(shape), dtype=_dtype(dtype))),
+    return _write_out("nd.zeros", NDArray(np.zeros(_shape(shape, "zeros"), dtype=_dtype(dtype))),
                       out)
 
 
@@ -97,7 +97,7 @@ def ones(shape: Any, ctx: Context | None = None, dtype: Any = None,
     [1.0, 1.0]
     """
     _reject("nd.ones", kwargs)
-    return _write_out("nd.ones", NDArray(np.ones(_shape(shape), dtype=_dtype(dtype))),
+    return _write_out("nd.ones", NDArray(np.ones(_shape(shape, "ones"), dtype=_dtype(dtype))),
                       out)
 
 
@@ -111,7 +111,7 @@ def full(shape: Any, val: float, ctx: Context | None = None, dtype: Any = None,
     """
     if out is not None and dtype is None:
         dtype = out.dtype
-    return _write_out("nd.full", NDArray(np.full(_shape(shape), val,
+    return _write_out("nd.full", NDArray(np.full(_shape(shape, "full"), val,
                                                  dtype=_dtype(dtype))), out)
 
 
@@ -129,6 +129,7 @@ def eye(N: int, M: int = 0, k: int = 0, ctx: Context | None = None,
     [[1.0, 0.0], [0.0, 1.0]]
     """
     _reject("nd.eye", kwargs)
+    ops.check_shape((N, M), "nd.eye")
     return _write_out("nd.eye", NDArray(np.eye(N, M or None, k, dtype=_dtype(dtype))), out)
 
 

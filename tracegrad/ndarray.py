@@ -68,6 +68,7 @@ def apply(prim: Primitive, args: tuple, params: dict) -> Any:
     """Apply ``prim`` to NDArrays, NumPy arrays and scalars; record it when needed."""
     vals = []
     tracing = False
+    weak = False
     for a in args:
         if type(a) is NDArray:
             d = a._data
@@ -75,10 +76,17 @@ def apply(prim: Primitive, args: tuple, params: dict) -> Any:
             vals.append(d)
         elif isinstance(a, np.generic):
             vals.append(a.item())  # like a Python scalar: it must not promote float32 arrays
+        elif type(a) is WeakScalar:
+            weak = tracing = True
+            vals.append(a._data)
+        elif a is None:
+            _none_operand(prim, args)
         else:
             tracing = tracing or type(a) is Tracer
             vals.append(a)
     if tracing:
+        if weak:
+            return _apply_weak(prim, args, vals, params)
         out = bind(prim, tuple(vals), params)
         return [_wrap(o) for o in out] if prim.multiple_results else _wrap(out)
     vals_t = tuple(vals)
@@ -96,6 +104,28 @@ def apply(prim: Primitive, args: tuple, params: dict) -> Any:
     if FLAGS.get()[0]:
         _record(prim, params, args, vals_t, res._data, (res,))
     return res
+
+
+def _apply_weak(prim: Primitive, args: tuple, vals: list, params: dict) -> Any:
+    """Apply ``prim`` while tracing, with WeakScalar arguments resolved against the others."""
+    skip = prim.nondiff_argnums  # where's condition, take's indices: no say in the dtype
+    strong = [np.dtype(v.dtype) for i, (a, v) in enumerate(zip(args, vals))
+              if i not in skip and type(a) is not WeakScalar and hasattr(v, "dtype")]
+    target = np.result_type(*strong) if strong else None
+    if target is not None and target.kind == "f":
+        for i, a in enumerate(args):
+            if type(a) is WeakScalar and i not in skip and np.dtype(vals[i].dtype) != target:
+                vals[i] = bind(P.cast, (vals[i],), {"dtype": target.name})
+    out = bind(prim, tuple(vals), params)
+    wrap = weak if target is None and prim is not P.cast else _wrap
+    return [wrap(o) for o in out] if prim.multiple_results else wrap(out)
+
+
+def _none_operand(prim: Primitive, args: tuple) -> None:
+    i = next(k for k, a in enumerate(args) if a is None)
+    raise TypeError(f"{prim.name}: operand {i} is None (at {_user_line()}). Operations take "
+                    "NDArrays, NumPy arrays and Python numbers. (A None argument of a jit "
+                    "function is passed through unchanged: check the function's arguments.)")
 
 
 def _explain_failure(prim: Primitive, vals: tuple, params: dict) -> None:
@@ -465,6 +495,27 @@ class NDArray:
     def __gt__(self, o: Any) -> NDArray: return _binary(P.gt, self, o)
     def __ge__(self, o: Any) -> NDArray: return _binary(P.ge, self, o)
     __div__ = __truediv__
+
+
+class WeakScalar(NDArray):
+    """A Python float argument of a jit-compiled function, while it is traced.
+
+    It is a graph input of dtype float64 (so a new value does not re-trace and ``1e-3`` stays
+    exact), but *weakly typed*, as in JAX and NumPy 2: next to a float array it takes that
+    array's dtype (a float32 computation stays float32, as it does eagerly with the Python
+    float), next to integer arrays it stays float64 (as NumPy's promotion does), and
+    computations on weak values alone stay weak float64.
+    """
+
+    __slots__ = ()
+
+
+def weak(tracer: Any) -> WeakScalar:
+    """The WeakScalar standing for ``tracer`` (a float64 input of the graph being traced)."""
+    r = WeakScalar.__new__(WeakScalar)
+    r._data = tracer
+    r._node = None
+    return r
 
 
 def _user_line() -> str:

@@ -15,17 +15,44 @@ import numpy as np
 
 from tracegrad._compiler import prims as P
 from tracegrad._compiler.prims._util import normalize_axes
-from tracegrad.ndarray import NDArray, _binary, _unary, apply
+from tracegrad.ndarray import NDArray, _binary, _unary, _user_line, apply
 from tracegrad.opargs import reject_unknown, write_out
 
 
 def _nd(x: Any) -> NDArray:
+    """An operand as an NDArray. A NumPy array keeps its dtype (as the operators and jit
+    treat it); Python numbers and lists of floats become float32, as ``nd.array`` makes
+    them."""
     if isinstance(x, NDArray):
         return x
+    if isinstance(x, np.ndarray):
+        return NDArray(x)
     if isinstance(x, (int, float)):
         return NDArray(np.asarray(x, dtype=np.float32))
     arr = np.asarray(x)
     return NDArray(arr.astype(np.float32) if arr.dtype == np.float64 else arr)
+
+
+def check_shape(shape: Any, op: str, allow: tuple[int, ...] = ()) -> tuple[int, ...]:
+    """``shape`` as a tuple of ints; a clear error, naming ``op``, the shape and the user's
+    line, for anything else (2.5 used to become 2 silently). ``allow`` lists negative codes
+    the op understands (reshape's -1, -2, -3)."""
+    dims = shape if isinstance(shape, (tuple, list)) or hasattr(shape, "__iter__") else (shape,)
+    try:
+        dims = tuple(dims)
+    except TypeError:
+        raise TypeError(f"{op}: the shape must be an int or a tuple of ints, got "
+                        f"{shape!r} ({type(shape).__name__}) at {_user_line()}") from None
+    out = []
+    for d in dims:
+        if isinstance(d, bool) or not isinstance(d, (int, np.integer)):
+            raise TypeError(f"{op}: shape {shape!r} has a non-integer dimension {d!r} "
+                            f"({type(d).__name__}) at {_user_line()}; dimensions must be ints")
+        if d < 0 and int(d) not in allow:
+            raise ValueError(f"{op}: shape {shape!r} has a negative dimension {d} at "
+                             f"{_user_line()}")
+        out.append(int(d))
+    return tuple(out)
 
 
 # -- elementwise ------------------------------------------------------------------------------
@@ -293,9 +320,9 @@ def reshape(data: Any, shape: Any = None, *args: int, reverse: bool = False,
     if shape is None:
         shape = kwargs.pop("newshape", None)
     reject_unknown("reshape", kwargs)
-    if isinstance(shape, int):
+    if isinstance(shape, (int, np.integer)):
         shape = (shape,) + args
-    spec = tuple(shape)
+    spec = check_shape(shape, "reshape", allow=(-1, -2, -3))
     new = _infer_shape(x.shape[::-1], spec[::-1])[::-1] if reverse else \
         _infer_shape(x.shape, spec)
     y = x if new == x.shape else apply(P.reshape, (x,), {"shape": new})
@@ -340,8 +367,16 @@ def flatten(data: Any, inplace: bool = False) -> NDArray:
 
 
 def broadcast_to(data: Any, shape: Sequence[int]) -> NDArray:
+    """``data`` repeated along its size-1 axes up to ``shape`` (0 in ``shape`` keeps that
+    dimension, as in MXNet)."""
     x = _nd(data)
+    shape = check_shape(shape, "broadcast_to")
     shape = tuple(o if s == 0 else s for s, o in zip(shape, x.shape)) + tuple(shape[x.ndim:])
+    lead = len(shape) - x.ndim
+    if lead < 0 or any(n != 1 and n != shape[lead + i] for i, n in enumerate(x.shape)):
+        raise ValueError(f"broadcast_to: cannot broadcast an array of shape {x.shape} to "
+                         f"{shape} (at {_user_line()}): each dimension must be equal or 1 "
+                         "in the source (sizes align from the right)")
     return x if shape == x.shape else apply(P.broadcast_to, (x,), {"shape": tuple(shape)})
 
 
@@ -398,7 +433,7 @@ def split(data: Any, num_outputs: int, axis: int = 1, squeeze_axis: bool = False
 def tile(data: Any, reps: Sequence[int]) -> NDArray:
     """Repeat the whole array ``reps`` times along each axis (broadcast, then reshape)."""
     x = _nd(data)
-    reps = (reps,) if isinstance(reps, int) else tuple(reps)
+    reps = check_shape(reps, "tile")
     nd_ = builtins.max(x.ndim, len(reps))
     shape = (1,) * (nd_ - x.ndim) + x.shape
     reps = (1,) * (nd_ - len(reps)) + reps
@@ -411,6 +446,7 @@ def tile(data: Any, reps: Sequence[int]) -> NDArray:
 def repeat(data: Any, repeats: int, axis: int | None = None) -> NDArray:
     """Repeat each element ``repeats`` times along ``axis`` (the flattened array if None)."""
     x = _nd(data)
+    (repeats,) = check_shape((repeats,), "repeat")
     if axis is None:
         x, axis = reshape(x, (-1,)), 0
     axis %= x.ndim
@@ -485,7 +521,7 @@ def dot(lhs: Any, rhs: Any, transpose_a: bool = False, transpose_b: bool = False
         b = transpose(b)
     if a.shape[-1:] != b.shape[:1]:
         raise ValueError(f"dot: shapes {a.shape} and {b.shape} do not align "
-                         f"({a.shape[-1:]} != {b.shape[:1]})")
+                         f"({a.shape[-1:]} != {b.shape[:1]}) at {_user_line()}")
     if a.ndim == 2 and b.ndim == 2:
         return _matmul(a, b)
     out_shape = a.shape[:-1] + b.shape[1:]
@@ -499,11 +535,19 @@ def batch_dot(lhs: Any, rhs: Any, transpose_a: bool = False,
     """Batched matrix product of (B, M, K) and (B, K, N) arrays."""
     a, b = _nd(lhs), _nd(rhs)
     if a.ndim != 3 or b.ndim != 3:
-        raise ValueError(f"batch_dot needs 3-D arrays, got shapes {a.shape} and {b.shape}")
+        raise ValueError(f"batch_dot needs 3-D arrays, got shapes {a.shape} and {b.shape} "
+                         f"(at {_user_line()})")
     if transpose_a:
         a = swapaxes(a, 1, 2)
     if transpose_b:
         b = swapaxes(b, 1, 2)
+    if a.shape[0] != b.shape[0] or a.shape[2] != b.shape[1]:
+        flags = "".join(f", {n}=True" for n, t in (("transpose_a", transpose_a),
+                                                   ("transpose_b", transpose_b)) if t)
+        raise ValueError(f"batch_dot: shapes {_nd(lhs).shape} and {_nd(rhs).shape}{flags} do "
+                         f"not align (at {_user_line()}): it multiplies (B, M, K) by (B, K, N); "
+                         f"here the batch sizes are {a.shape[0]} and {b.shape[0]} and the "
+                         f"inner sizes {a.shape[2]} and {b.shape[1]}")
     return _matmul(a, b)
 
 

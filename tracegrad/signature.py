@@ -4,6 +4,11 @@ A signature holds the argument tree structure, the shape and dtype of every arra
 values of static leaves and arguments, and the training flag. Sizes are part of it because
 the driver allocates per shape; the kernels underneath take sizes at run time, so a new
 shape costs a re-trace and a new driver, never a numba compile.
+
+Python floats are *weak* inputs (``"w"`` leaves): traced as float64 scalars whose value is
+not part of the signature, and whose dtype follows the arrays they meet (see
+``tracegrad.ndarray.WeakScalar``), as in JAX and NumPy 2. Python ints (and other hashable
+values) are part of the signature by value.
 """
 
 from __future__ import annotations
@@ -13,12 +18,17 @@ from typing import Any, NamedTuple, Sequence
 import numpy as np
 
 from tracegrad import state, tree
-from tracegrad.ndarray import NDArray
+from tracegrad.ndarray import NDArray, WeakScalar
+
+# A leaf is ("a", shape, dtype name) for an array, ("w", shape, dtype name) for a weak scalar
+# (a Python float: float64, its value an input), ("s", value) for a static value.
+ARRAY, WEAK, STATIC = "a", "w", "s"
+TRACED = (ARRAY, WEAK)  # the kinds of leaf that become inputs of the traced graph
 
 
 class Signature(NamedTuple):
     layout: tuple  # per argument: its tree structure, or None for a static argument
-    leaves: tuple  # per leaf: ("a", shape, dtype name) for arrays, ("s", value) for statics
+    leaves: tuple  # per leaf: see ARRAY, WEAK, STATIC above
     statics: tuple  # values of the static arguments
     training: bool
 
@@ -41,26 +51,72 @@ class Signature(NamedTuple):
                  "statics": "static arguments", "training": "training mode"}
         return "changed " + ", ".join(names[f] for f in changed)
 
+    def changed_parts(self, previous: Signature | None, layout: list) -> list[str]:
+        """What changed since ``previous``, as labels without the values (counted over many
+        re-traces, they say which part of the signature keeps changing). ``layout`` is this
+        call's (see :func:`split_args`)."""
+        if previous is None:
+            return []
+        out = []
+        if previous.layout != self.layout or len(previous.leaves) != len(self.leaves):
+            out.append("the argument structure (tree of lists/tuples/dicts)")
+        else:
+            where = _leaf_names(layout)
+            for i, (a, b) in enumerate(zip(previous.leaves, self.leaves)):
+                if a == b:
+                    continue
+                name = where.get(i, f"leaf {i}")
+                if a[0] == STATIC and b[0] == STATIC:
+                    out.append(f"the value of {name} (a Python {type(b[1]).__name__}, part "
+                               "of the signature by value)")
+                elif a[0] != STATIC and b[0] != STATIC and a[2] == b[2]:
+                    out.append(f"the shape of {name}")
+                elif a[0] != STATIC and b[0] != STATIC and a[1] == b[1]:
+                    out.append(f"the dtype of {name}")
+                else:
+                    out.append(f"the kind of value of {name}")
+        if previous.statics != self.statics:
+            out.append("the static arguments (by value)")
+        if previous.training != self.training:
+            out.append("training mode")
+        return out
+
+
+def _leaf_names(layout: list) -> dict[int, str]:
+    names = {}
+    for k, spec in enumerate(layout):
+        if spec is None:
+            continue
+        lo, hi, _ = spec
+        for j in range(lo, hi):
+            names[j] = f"argument {k}" if hi - lo == 1 else f"argument {k} (leaf {j - lo})"
+    return names
+
 
 def leaf_spec(x: Any) -> tuple:
     if isinstance(x, NDArray):
-        return ("a", x.shape, np.dtype(x._data.dtype).name)
+        kind = WEAK if type(x) is WeakScalar else ARRAY
+        return (kind, x.shape, np.dtype(x._data.dtype).name)
     if isinstance(x, np.ndarray):
-        return ("a", x.shape, x.dtype.name)
-    if isinstance(x, float):
-        return ("a", (), "float32")  # Python floats are traced as weak float32 scalars
+        return (ARRAY, x.shape, x.dtype.name)
+    if isinstance(x, (float, np.floating)):
+        # weak: traced as a float64 input, so 1e-3 stays exact next to float64 arrays and a
+        # new value does not re-trace; next to float32 arrays it becomes float32, as in eager
+        return (WEAK, (), "float64")
     try:
         hash(x)
     except TypeError:
         raise TypeError(f"jit: the argument {x!r} of type {type(x).__name__} is neither an "
                         "array nor hashable. Pass arrays, Python numbers, or hashable static "
                         "values (tuples, not lists, inside static arguments).") from None
-    return ("s", x)  # ints, strings, ...: part of the signature by value
+    return (STATIC, x)  # ints, strings, ...: part of the signature by value
 
 
 def spec_text(spec: tuple) -> str:
-    if spec[0] == "a":
+    if spec[0] == ARRAY:
         return f"{spec[2]}{list(spec[1])}"
+    if spec[0] == WEAK:
+        return "float" if spec[1] == () else f"weak {spec[2]}{list(spec[1])}"
     return repr(spec[1])
 
 

@@ -141,6 +141,13 @@ def recorded_graph(heads: list, consts_as_inputs: bool = False,
                 src = node_of(p)
                 v = names[id(src)]
                 ins.append(v[p.index] if type(p) is OutputRef else v)
+            elif consts_as_inputs and type(a) is float:
+                # a Python float is an input too (a learning rate that changes every step
+                # must not make a new graph), typed as its weak literal would be
+                v = Var(ShapedArray((), outs[0].dtype))
+                constvars.append(v)
+                consts.append(outs[0].dtype.type(a))
+                ins.append(v)
             elif isinstance(a, (bool, int, float)):
                 ins.append(Literal(a, outs[0].dtype))
             else:
@@ -162,8 +169,9 @@ def recorded_graph(heads: list, consts_as_inputs: bool = False,
 def signature_and_values(order: list, heads: list) -> tuple[tuple, list] | None:
     """One pass over a tape (in topological order) for compiled eager loops.
 
-    Returns ``(key, values)``: ``key`` describes the structure (ops, params, scalars, shapes,
-    dtypes, grad_req, which node feeds which), ``values`` are the runtime inputs of
+    Returns ``(key, values)``: ``key`` describes the structure (ops, params, integer scalars,
+    shapes, dtypes, grad_req, which node feeds which; a Python float by its type only, its
+    value is an input), ``values`` are the runtime inputs of
     ``recorded_graph(..., consts_as_inputs=True)`` — variables, constants — followed by every
     node's saved output. A variable's value is the one its consumers saved when recorded; if
     they saved different ones (it changed between recordings), or the tape has something a
@@ -192,7 +200,10 @@ def signature_and_values(order: list, heads: list) -> tuple[tuple, list] | None:
         key: list = [node.prim, base - seq, tuple(sorted(params.items())) if params else ()]
         for p, a in zip(node.parents, node.args):
             if p is None or p is NO_VARIABLE:
-                if type(a) is float or type(a) is int or type(a) is bool:
+                if type(a) is float:  # by type only: its value is an input
+                    key.append("f")
+                    consts.append(node.out.dtype.type(a))
+                elif type(a) is int or type(a) is bool:
                     key.append(("s", a))
                 else:
                     key.append((a.shape, a.dtype))
