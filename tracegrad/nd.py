@@ -18,6 +18,7 @@ from tracegrad import (
 from tracegrad.ndarray import CPU, Context, NDArray, cpu
 from tracegrad.ops import *  # noqa: F401,F403
 from tracegrad.ops import _nd
+from tracegrad.ops_conv import *  # noqa: F401,F403  (Convolution, Pooling, ...)
 
 _DEFAULT = np.float32
 

@@ -1,6 +1,14 @@
 """The primitive registry, one module per kind. Importing this package registers them all."""
 
-from .conv import col2im, im2col  # noqa: F401
+from .conv import (  # noqa: F401
+    col2im,
+    im2col,
+    max_pool,
+    max_pool_grad,
+    max_pool_pick,
+    sum_pool,
+    sum_pool_adjoint,
+)
 from .elementwise import (  # noqa: F401
     abs,
     add,
