@@ -221,25 +221,42 @@ def _chain(x, n):
 
 
 def _check_chain(n_jit, n_grad):
+    """jit and grad of long chains agree with eager code, and the numba backend's fusion and
+    code generation handle their graphs. (numba's own compile of a kernel this long takes
+    ~7 ms per equation, minutes here: the graphs run on the interpreter, and the numba
+    kernels' source is generated without compiling it.)"""
+    from tracegrad._compiler.backends.numba_cpu.jobs import kernel_jobs
+
+    numba_cpu = backends.get("numba_cpu")
     x = nd.array([0.3, -0.2, 0.7])
     eager = _chain(x, n_jit).asnumpy()
-    np.testing.assert_allclose(tracegrad.jit(lambda a: _chain(a, n_jit))(x).asnumpy(), eager,
-                               rtol=1e-5)
+    f = tracegrad.jit(lambda a: _chain(a, n_jit))
+    np.testing.assert_allclose(f(x).asnumpy(), eager, rtol=1e-5)
     xv = nd.array([0.3, -0.2, 0.7])
     xv.attach_grad()
     with autograd.record():
         y = _chain(xv, n_grad).sum()
     y.backward()
-    g = tracegrad.grad(lambda a: _chain(a, n_grad).sum())(x)
-    np.testing.assert_allclose(g.asnumpy(), xv.grad.asnumpy(), rtol=1e-4)
+    g = tracegrad.grad(lambda a: _chain(a, n_grad).sum())
+    np.testing.assert_allclose(g(x).asnumpy(), xv.grad.asnumpy(), rtol=1e-4)
+    for fn in (f, g):
+        (entry,) = fn.cache.values()
+        plan = numba_cpu.plan(entry.optimized)
+        assert plan.kernels and _valid_schedule(plan)
+        assert all(job["source"] for job in kernel_jobs(plan))
 
 
-def test_deep_chains():
+@pytest.fixture
+def interpreted(monkeypatch):
+    monkeypatch.setattr(config, "tiers", "off")  # the interpreter runs every graph
+
+
+def test_deep_chains(interpreted):
     _check_chain(2000, 2000)
 
 
 @pytest.mark.slow
-def test_very_deep_chains():
+def test_very_deep_chains(interpreted):
     _check_chain(10000, 5000)
 
 
