@@ -89,14 +89,17 @@ def _windows(x: NDArray, kernel: tuple, stride: tuple, dilate: tuple, pad: tuple
                                   "pad": pad, "order": order})
 
 
-CONV_ORDER: str | None = None  # force "NCKO" or "CKNO" (measurements); None: by size
+# Up to this many rows (channels x kernel positions) per group, the product runs per sample
+# ("NCKO": N products W (F, CKK) @ cols (CKK, L), already in NCHW order); above it, as one
+# product for the whole batch ("CKNO": W (F, CKK) @ cols (CKK, N*L), then an (F, N) -> (N, F)
+# transpose that the bias/activation kernel reads for free). Measured on LeNet (batch 256):
+# conv1 (CKK = 25) is fastest per sample, conv2 (CKK = 500) as one product; the whole step
+# per sample / one product / this rule: 310 / 274 / 251 ms (benchmarks/bench_lenet.py).
+PER_SAMPLE_MAX_ROWS = 64
 
 
-def _conv_order(n: int, f: int, ckk: int, sizes: tuple, k: tuple, s: tuple, d: tuple,
-                p: tuple) -> str:
-    if CONV_ORDER is not None:
-        return CONV_ORDER
-    return "CKNO"
+def _conv_order(ckk: int) -> str:
+    return "NCKO" if ckk <= PER_SAMPLE_MAX_ROWS else "CKNO"
 
 
 # -- convolution ------------------------------------------------------------------------------
@@ -139,7 +142,7 @@ def Convolution(data: Any, weight: Any, bias: Any = None, kernel: Any = None,
     if not no_bias and bias is None:
         raise ValueError(f"{op}: bias is required unless no_bias=True (at {_user_line()})")
     ckk = (c // g) * math.prod(k)
-    order = _conv_order(n, f // g, ckk, x.shape[2:], k, s, d, p)
+    order = _conv_order(ckk)
     if order == "NCKO" and k == (1,) * nd_ and s == (1,) * nd_ and p == (0,) * nd_:
         cols = x  # a 1x1 convolution is a product with the input itself
         outs = tuple(x.shape[2:])

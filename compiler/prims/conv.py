@@ -103,14 +103,25 @@ def _window(offsets: Ints, stride: Ints, dilate: Ints, outs: Ints) -> tuple[slic
         for o, s, d, n in zip(offsets, stride, dilate, outs))
 
 
+def _channels_first(order: str) -> bool:
+    """Whether the windows keep channels outside the batch (then the copies run on a
+    (C, N, *spatial) copy of the input, reading and writing whole per-channel blocks)."""
+    return order.index("C") < order.index("N")
+
+
 def _im2col_impl(x: np.ndarray, *, kernel: Ints, stride: Ints, dilate: Ints, pad: Pads,
                  order: str) -> np.ndarray:
     x = np.asarray(x)
     outs = out_sizes(x.shape[2:], kernel, stride, dilate, pad)
-    if any(lo or hi for lo, hi in pad):
-        x = np.pad(x, ((0, 0), (0, 0)) + tuple(pad))
     out = np.empty(_laid_out(x.shape, kernel, outs, order), dtype=x.dtype)
     view = out.transpose(_canonical_axes(len(kernel), order))  # (N, C, *K, *O)
+    if _channels_first(order):
+        x = x.swapaxes(0, 1)
+        view = view.swapaxes(0, 1)
+    if any(lo or hi for lo, hi in pad):
+        x = np.pad(x, ((0, 0), (0, 0)) + tuple(pad))
+    elif _channels_first(order):
+        x = np.ascontiguousarray(x)
     lead = (slice(None), slice(None))
     # one strided copy per kernel offset
     for offsets in itertools.product(*(range(k) for k in kernel)):
@@ -136,15 +147,20 @@ def _col2im_impl(cols: np.ndarray, *, kernel: Ints, stride: Ints, dilate: Ints, 
                  shape: Ints, order: str) -> np.ndarray:
     cols = np.asarray(cols).transpose(_canonical_axes(len(kernel), order))
     outs = out_sizes(shape[2:], kernel, stride, dilate, pad)
-    padded = tuple(shape[:2]) + tuple(n + lo + hi for n, (lo, hi) in zip(shape[2:], pad))
+    lead_shape = tuple(shape[:2])
+    if _channels_first(order):  # accumulate per channel, as the windows are laid out
+        cols = cols.swapaxes(0, 1)
+        lead_shape = lead_shape[::-1]
+    padded = lead_shape + tuple(n + lo + hi for n, (lo, hi) in zip(shape[2:], pad))
     out = np.zeros(padded, dtype=cols.dtype)
     lead = (slice(None), slice(None))
     for offsets in itertools.product(*(range(k) for k in kernel)):
         out[_window(offsets, stride, dilate, outs)] += cols[lead + offsets]
     if any(lo or hi for lo, hi in pad):
-        out = np.ascontiguousarray(
-            out[lead + tuple(slice(lo, lo + n) for n, (lo, _) in zip(shape[2:], pad))])
-    return out
+        out = out[lead + tuple(slice(lo, lo + n) for n, (lo, _) in zip(shape[2:], pad))]
+    if _channels_first(order):
+        out = out.swapaxes(0, 1)
+    return np.ascontiguousarray(out)
 
 
 def _col2im_abstract(cols: Any, *, kernel: Ints, stride: Ints, dilate: Ints, pad: Pads,
