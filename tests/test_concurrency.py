@@ -292,29 +292,31 @@ def test_tracing_in_some_threads_leaves_eager_random_in_others_concrete():
     stop, problems = threading.Event(), []
     aval = ShapedArray((4,), np.dtype("float64"))
 
+    def fn(x):
+        time.sleep(0.0005)  # the trace is open: let the eager threads draw now
+        u = nd.random.uniform(shape=(4,), dtype="float64")
+        return [P.add(x, u._data)]
+
     def tracer_thread():
-        try:
-            while not stop.is_set():
-                def fn(x):
-                    u = nd.random.uniform(shape=(4,), dtype="float64")
-                    return [P.add(x, u._data)]
-                graph = trace(fn, [aval])
-                prims = [e.prim.name for e in graph.eqns]
+        while not stop.is_set():
+            try:
+                prims = [e.prim.name for e in trace(fn, [aval]).eqns]
                 if prims != ["random_uniform", "add"]:
                     problems.append(f"trace captured {prims}")
-        except Exception as err:  # noqa: BLE001
-            problems.append(f"trace: {err!r}")
+            except Exception as err:  # noqa: BLE001
+                problems.append(f"trace: {err!r}")
+            time.sleep(0.0005)  # leave the eager threads time to run
 
     def eager_thread(results):
-        try:
-            for _ in range(300):
+        for _ in range(300):
+            try:
                 u = nd.random.uniform(shape=(3,), dtype="float64").asnumpy()
                 with autograd.train_mode():
                     d = nd.Dropout(nd.ones((4,), dtype="float64"), p=0.5).asnumpy()
                 results.append(bool(((u >= 0) & (u < 1)).all()
                                     and np.isin(d, [0.0, 2.0]).all()))
-        except Exception as err:  # noqa: BLE001
-            problems.append(f"eager: {err!r}")
+            except Exception as err:  # noqa: BLE001
+                problems.append(f"eager: {err!r}")
 
     results: list = []
     tracers = [threading.Thread(target=tracer_thread) for _ in range(4)]
@@ -326,8 +328,7 @@ def test_tracing_in_some_threads_leaves_eager_random_in_others_concrete():
     stop.set()
     for t in tracers:
         t.join()
-    assert problems == []
-    assert len(results) == 4 * 300 and all(results)
+    assert problems[:3] == [] and len(results) == 4 * 300 and all(results)
 
 
 def test_concurrent_jitted_traces_each_draw_their_own_random_numbers(monkeypatch):

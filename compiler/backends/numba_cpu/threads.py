@@ -12,12 +12,13 @@ fixed for the process:
 * ``tbb``: fork-safe and thread-safe; needs the ``tbb`` package (a dependency of tracegrad
   where wheels exist).
 
-tracegrad uses ``tbb``. Where it cannot be loaded it warns once and uses ``workqueue``, with
-a lock so that parallel kernels from several threads run one at a time (:func:`guard`). A
-user's own ``NUMBA_THREADING_LAYER`` is respected, as is a layer numba already started.
-
-Measured (``softplus`` on 1e7 float64, fused parallel kernel, 2 cores; median of 20 calls,
-the kernel alone): see ``docs/configuration.md`` for the numbers and the script.
+tracegrad uses ``tbb``. The ``tbb`` wheel puts ``libtbb.so.12`` in ``<venv>/lib``, which is
+not on the loader's path, so numba alone reports the layer unavailable; tracegrad loads the
+library from where the wheel recorded it first. Where tbb cannot be loaded it warns once and
+uses ``workqueue``, with a lock so that parallel kernels from several threads run one at a
+time (:func:`guard`). A user's own ``NUMBA_THREADING_LAYER`` is respected, as is a layer
+numba already started. The speed of the three layers is the same within noise on the
+benchmark machine (numbers in ``docs/configuration.md``): safety decides.
 """
 
 from __future__ import annotations
