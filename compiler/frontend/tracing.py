@@ -21,7 +21,8 @@ from ..core import Primitive, ShapedArray
 from ..errors import ConcretizationError, TracerLeakError
 from ..ir import Eqn, Graph, Literal, Var
 
-_PACKAGE_DIRS: tuple[str, ...] = (os.path.dirname(os.path.abspath(__file__)),)
+# the whole compiler (this file is in compiler/frontend/): its frames are never the user's line
+_PACKAGE_DIRS: tuple[str, ...] = (os.path.dirname(os.path.dirname(os.path.abspath(__file__))),)
 
 
 def add_internal_dir(path: str) -> None:

@@ -360,3 +360,12 @@ def test_cache_info_hits_count_fast_calls_and_never_go_down():
     gc.collect()
     g(nd.ones(2))
     assert tracegrad.cache_info()["hits"] - before == 5
+
+
+def test_traced_equations_name_the_users_line():
+    def f(x):
+        return nd.exp(x) * 2.0  # the line every equation points at
+
+    graph = tracegrad.make_ir(f)(nd.ones(3))
+    line = f.__code__.co_firstlineno + 1
+    assert [e.source for e in graph.eqns] == [f"test_jit.py:{line}"] * 2
