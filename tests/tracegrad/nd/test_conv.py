@@ -412,3 +412,55 @@ if __name__ == "__main__":  # print EXPECTED afresh from MXNet
             print(f"        {k!r}: {json.dumps(fingerprint(v))},")
         print("    },")
     print("}")
+
+
+# -- compiled: a small LeNet --------------------------------------------------------------------
+
+def _lenet_params(rng):
+    # conv1: 9 rows per sample (products per sample); conv2: 8 * 9 = 72 (one batch product)
+    shapes = [(8, 1, 3, 3), (8,), (6, 8, 3, 3), (6,), (10, 6 * 2 * 2), (10,)]
+    return [nd.array(rng.normal(0, 0.3, s)) for s in shapes]
+
+
+def _lenet_loss(params, x, y):
+    w1, b1, w2, b2, w3, b3 = params
+    h = nd.Pooling(nd.relu(nd.Convolution(x, w1, b1, kernel=(3, 3), num_filter=8)),
+                   kernel=(2, 2), stride=(2, 2))
+    h = nd.Pooling(nd.relu(nd.Convolution(h, w2, b2, kernel=(3, 3), num_filter=6)),
+                   kernel=(2, 2), stride=(2, 2), pool_type="avg", pooling_convention="full")
+    z = nd.dot(h.reshape((x.shape[0], -1)), w3, transpose_b=True) + b3
+    return -nd.pick(nd.log_softmax(z, axis=1), y, axis=1).mean()
+
+
+def test_compiled_gradients_equal_the_eager_tape():
+    import tracegrad
+
+    rng = np.random.default_rng(0)
+    params = _lenet_params(rng)
+    x = nd.array(rng.standard_normal((5, 1, 12, 12)))
+    y = nd.array(rng.integers(0, 10, 5))
+    value, grads = tracegrad.value_and_grad(_lenet_loss)(params, x, y)
+    for p in params:
+        p.attach_grad()
+    with autograd.record():
+        loss = _lenet_loss(params, x, y)
+    loss.backward()
+    np.testing.assert_allclose(value.asnumpy(), loss.asnumpy(), rtol=1e-5)
+    for g, p in zip(grads, params):
+        np.testing.assert_allclose(g.asnumpy(), p.grad.asnumpy(), rtol=1e-4, atol=1e-6)
+
+
+def test_bias_and_relu_fuse_into_one_kernel_after_each_convolution():
+    import tracegrad
+
+    rng = np.random.default_rng(0)
+    params = _lenet_params(rng)
+    x = nd.array(rng.standard_normal((5, 1, 12, 12)))
+    y = nd.array(rng.integers(0, 10, 5))
+    text = str(tracegrad.value_and_grad(_lenet_loss).lower(params, x, y).fused_ir)
+    kernels = text.split("= fused[")[1:]
+    bias_relu = [k for k in kernels if " = add " in k.split("in (")[0]
+                 and " = relu " in k.split("in (")[0] and "shape=(5, " in k.split("\n")[0]]
+    # one kernel per convolution reads the product, adds the bias and applies relu
+    shapes = sorted(k.split("shape=")[1].split(")")[0] + ")" for k in bias_relu)
+    assert shapes == ["(5, 6, 3, 3)", "(5, 8, 10, 10)"], text
