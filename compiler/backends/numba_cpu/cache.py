@@ -34,6 +34,7 @@ second thread never sees one half-built.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import errno
 import fcntl
@@ -300,11 +301,26 @@ def load_module(name: str, source: str) -> tuple[Any, bool]:
     return mod, getattr(mod, "__tracegrad_on_disk__", False)
 
 
+def _memory_folder() -> str:
+    """A private temporary folder (0700) for this process's kernel files when the cache is
+    memory-only, removed at exit."""
+    folder = _STATE.get("memory")
+    if folder is None or not os.path.isdir(folder):
+        folder = _STATE["memory"] = tempfile.mkdtemp(prefix="tracegrad-mem-")
+        atexit.register(_remove_memory_folder, folder, os.getpid())
+    return folder
+
+
+def _remove_memory_folder(folder: str, owner: int) -> None:
+    if os.getpid() == owner:  # not from a forked child that exits normally
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def _load(name: str, source: str) -> Any:
     path = write_source(name, source)
     on_disk = path is not None
-    if path is None:
-        path = os.path.join(tempfile.mkdtemp(prefix="tracegrad-mem-"), f"{name}.py")
+    if path is None:  # memory only: the file is there for tracebacks and inspect
+        path = os.path.join(_memory_folder(), f"{name}.py")
         write_atomic(path, source)
     spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None
