@@ -300,8 +300,8 @@ def test_compiled_loop_tables_are_bounded(monkeypatch):
 
 
 def test_recompile_warning_and_bounded_cache(monkeypatch):
-    monkeypatch.setattr(jit_module, "RECOMPILE_WARN_AT", 10)
-    monkeypatch.setattr(jit_module, "CACHE_LIMIT", 6)
+    monkeypatch.setattr(jit_module.Jitted, "recompile_warn_at", 10)
+    monkeypatch.setattr(jit_module.Jitted, "cache_limit", 6)
     f = tracegrad.jit(lambda x, k: x * k)
     x = nd.ones(2)
     with pytest.warns(tracegrad.RecompileWarning) as record:
@@ -317,6 +317,6 @@ def test_recompile_warning_and_bounded_cache(monkeypatch):
     assert "the value of argument 1 (a Python int, part of the signature by value): 29 " \
         "time(s)" in text
     assert "RECOMPILES" in text and "dropped from the cache" in text
-    assert len(f.ledger) <= jit_module.LEDGER_LIMIT
+    assert len(f.ledger) <= jit_module.Jitted.ledger_limit
     np.testing.assert_array_equal(f(x, 29).asnumpy(), [29, 29])  # still cached: a hit
     assert f.traces == 30

@@ -30,6 +30,7 @@ DOCS = ROOT / "docs"
 # The public modules whose docstrings must have correct examples; every other module of the
 # package is checked too (found below), so a new module's examples are never skipped.
 PUBLIC = ["tracegrad", "tracegrad.ndarray", "tracegrad.autograd", "tracegrad.jit",
+          "tracegrad.differentiate",
           "tracegrad.state", "tracegrad.ops", "tracegrad.config", "tracegrad.nd",
           "tracegrad.cache"]
 MODULES = PUBLIC + sorted(

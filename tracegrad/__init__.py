@@ -26,8 +26,9 @@ from tracegrad import (  # noqa: E402
     tree,
 )
 from tracegrad.config import config  # noqa: E402
+from tracegrad.differentiate import grad, value_and_grad  # noqa: E402
 from tracegrad.errors import *  # noqa: E402,F401,F403
-from tracegrad.jit import Jitted, cache_info, grad, jit, make_ir, value_and_grad  # noqa: E402
+from tracegrad.jit import Jitted, cache_info, jit, make_ir  # noqa: E402
 from tracegrad.ndarray import NDArray, cpu  # noqa: E402
 
 init = initializer  # mx.init

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 from tracegrad._compiler.ir import Graph
@@ -17,16 +16,17 @@ def report(f: Any) -> str:
         what = "; ".join(f"{w}: {n} time(s)" for w, n in f.changes.most_common(3))
         lines.append(f"  re-traced {f.traces - 1} time(s); what changed: {what}")
     if f.recompile_warned:
-        lines.append(f"  RECOMPILES: past {_jit().RECOMPILE_WARN_AT} signatures (a "
+        lines.append(f"  RECOMPILES: past {f.recompile_warn_at} signatures (a "
                      "RecompileWarning was issued). A Python int is part of the signature by "
                      "value; pass a value that varies as an array or a float instead.")
     if f.evicted:
         lines.append(f"  {f.evicted} older signature(s) dropped from the cache (it keeps "
-                     f"{_jit().CACHE_LIMIT})")
+                     f"{f.cache_limit})")
     if f.ledger_dropped:
         lines.append(f"  ({f.ledger_dropped} earlier line(s) of this log dropped)")
     lines += ["  " + s for s in f.ledger]
-    for k, e in enumerate(f.cache.values(), 1):
+    for e in sorted(f.cache.values(), key=lambda e: e.number):  # the cache is in LRU order
+        k = e.number
         tiers = ", ".join(f"{n} {t}" for t, n in sorted(e.tiers.items())) or "no calls"
         lines.append(f"  #{k}: {e.calls} call(s) ({tiers}); trace "
                      f"{e.trace_seconds * 1e3:.1f} ms")
@@ -46,11 +46,6 @@ def report(f: Any) -> str:
                          "avoid Python control flow on array values (use nd.where, "
                          "fixed loop counts, static arguments).")
     return "\n".join(lines)
-
-
-def _jit() -> Any:
-    """The module tracegrad.jit (its limits), imported when needed: it imports this one."""
-    return importlib.import_module("tracegrad.jit")
 
 
 def _lowered_if_built(graph: Graph | None) -> Any:
