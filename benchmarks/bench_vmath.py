@@ -1,12 +1,16 @@
 """Time compiler.vmath against numba's libm lowering and NumPy on 1e7 float32 values.
 
-Usage: .venv/bin/python benchmarks/bench_vmath.py [--n N] [--repeat R] [--all]
+Usage: .venv/bin/python benchmarks/bench_vmath.py [--n N] [--repeat R] [--all] [--widths]
 
 For each function three single-threaded variants run on the same input:
   numba+np  a numba loop calling np.<fn> (lowered to a scalar libm call, not vectorised)
   numba+vm  the same loop calling compiler.vmath.<fn>_f32 (inlined, vectorised)
   numpy     NumPy's own ufunc (for sigmoid: 1/(1+exp(-x)) with in-place ufuncs)
 Times are the best of --repeat runs, in milliseconds.
+
+--widths instead times the vmath loop per vector width: LLVM's choice for this CPU, and the
+loop marked prefer_vector_width(256) / (512), against NumPy, interleaved (round k runs each
+variant once), reporting medians and the float32 lanes of each loop.
 """
 
 from __future__ import annotations
@@ -103,12 +107,74 @@ def best_ms(f: Callable[[], object], repeat: int) -> float:
     return best * 1e3
 
 
+def _loop_width(fn: Callable, width: int | None) -> Callable:
+    """The vmath loop, marked to prefer ``width``-bit vectors (None: LLVM's choice)."""
+    if width is None:
+        return _loop(fn)
+    if width == 256:
+        @numba.njit(fastmath=FM)
+        def k256(x: np.ndarray, out: np.ndarray) -> None:
+            vmath.prefer_vector_width(256)
+            for i in range(x.size):
+                out[i] = fn(x[i])
+
+        return k256
+
+    @numba.njit(fastmath=FM)
+    def k512(x: np.ndarray, out: np.ndarray) -> None:
+        vmath.prefer_vector_width(512)
+        for i in range(x.size):
+            out[i] = fn(x[i])
+
+    return k512
+
+
+def widths_main(args: argparse.Namespace) -> None:
+    import re
+
+    from tracegrad._compiler.backends.numba_cpu import target
+
+    rng = np.random.default_rng(0)
+    print(f"n={args.n:.0e} float32, median of {args.repeat} interleaved rounds, single "
+          f"thread, cpu {target.cpu_name()}, numpy {np.__version__}, numba {numba.__version__}")
+    header = f"{'fn':<8} {'llvm':>12} {'256':>12} {'512':>12} {'numpy':>8}"
+    print(header + "   (ms [float32 lanes])")
+    print("-" * len(header))
+    for name, _, vm_scalar, numpy_fn, (lo, hi) in CASES + (MORE_CASES if args.all else []):
+        x = rng.uniform(lo, hi, args.n).astype(np.float32)
+        out = np.empty_like(x)
+        loops = {w: _loop_width(vm_scalar, w) for w in (None, 256, 512)}
+        lanes = {}
+        for w, k in loops.items():
+            k(x, out)
+            ll = k.inspect_llvm(k.signatures[0])
+            lanes[w] = max([int(m) for m in re.findall(r"<(\d+) x float>", ll)], default=1)
+        times: dict[object, list[float]] = {w: [] for w in [*loops, "numpy"]}
+        for _ in range(args.repeat):
+            for w, k in loops.items():
+                t0 = time.perf_counter()
+                k(x, out)
+                times[w].append(time.perf_counter() - t0)
+            if numpy_fn is not None:
+                t0 = time.perf_counter()
+                numpy_fn(x, out=out)
+                times["numpy"].append(time.perf_counter() - t0)
+        med = {w: float(np.median(t)) * 1e3 if t else float("nan") for w, t in times.items()}
+        cells = " ".join(f"{med[w]:7.2f} [{lanes[w]:2d}]" for w in loops)
+        print(f"{name:<8} {cells} {med['numpy']:8.2f}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=10_000_000)
     ap.add_argument("--repeat", type=int, default=7)
     ap.add_argument("--all", action="store_true", help="also log, expm1, sigmoid, erf")
+    ap.add_argument("--widths", action="store_true",
+                    help="time the vmath loops per vector width (LLVM's, 256, 512)")
     args = ap.parse_args()
+    if args.widths:
+        widths_main(args)
+        return
 
     rng = np.random.default_rng(0)
     print(f"n={args.n:.0e} float32, best of {args.repeat}, single thread, "

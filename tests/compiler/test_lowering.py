@@ -7,6 +7,7 @@ import sys
 
 import numpy as np
 import pytest
+
 from tracegrad._compiler.backends.numba_cpu import lowering
 from tracegrad._compiler.backends.numba_cpu.emitter import Emitter
 from tracegrad._compiler.core import REGISTRY, ShapedArray
@@ -67,6 +68,40 @@ def test_expressions_resolve_math_per_dtype_and_name_their_constants():
     assert lowering.expression(_eqn("lt", "float32", "float32"), ["a", "b"], const) == \
         "np.float32((C1 if a < b else C0))"
     assert consts == [(0.0, "float32"), (1.0, "float32")]
+
+
+def test_accumulators_keep_the_vector_width():
+    acc = lowering.accumulator
+    # max/min are exact: the values' dtype; a float32 sum: float32 partials in float64
+    assert acc("reduce_max", "float32") == ("float32", None)
+    assert acc("reduce_min", "float64") == ("float64", None)
+    assert acc("reduce_sum", "float32") == ("float64", "float32")
+    assert acc("reduce_sum", "float16") == ("float64", "float32")
+    assert acc("reduce_sum", "float64") == ("float64", None)
+    assert acc("reduce_prod", "float32") == ("float64", None)
+    assert lowering.init("reduce_max", "float32") == "np.float32(-np.inf)"
+
+
+def test_add_and_sub_of_floats_are_strict():
+    const = lambda value, dtype: "C0"  # noqa: E731
+    assert lowering.expression(_eqn("add", "float32", "float32"), ["a", "b"], const) == \
+        "np.float32(strict_add(a, b))"
+    assert lowering.expression(_eqn("sub", "float64", "float64"), ["a", "b"], const) == \
+        "np.float64(strict_sub(a, b))"
+    assert lowering.expression(_eqn("mul", "float32", "float32"), ["a", "b"], const) == \
+        "np.float32((a * b))"
+
+
+def test_float16_is_computed_in_float32():
+    const = lambda value, dtype: "C0"  # noqa: E731
+    assert lowering.compute_dtype("float16") == "float32"
+    assert lowering.expression(_eqn("exp", "float16"), ["a"], const) == \
+        "np.float32(exp_f32(a))"
+    # a cast to float16 rounds to float16 (kept in float32)
+    assert lowering.expression(_eqn("cast", "float32", out="float16", dtype="float16"),
+                               ["a"], const) == "np.float32(round_f16(np.float32(a)))"
+    assert lowering.expression(_eqn("cast", "float16", out="float32", dtype="float32"),
+                               ["a"], const) == "np.float32(np.float32(a))"
 
 
 def test_vmath_implements_exactly_the_names_of_the_table():

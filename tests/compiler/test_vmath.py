@@ -15,6 +15,7 @@ import re
 import numba
 import numpy as np
 import pytest
+
 from tracegrad._compiler.backends.numba_cpu import vmath
 
 LD = np.longdouble
@@ -349,3 +350,67 @@ def test_strict_ieee_caller(name: str) -> None:
     got = evaluate(name, dtype, *args, fastmath=False)
     err = ulp_error(got, _ref(name, dtype, *args), dtype)
     assert np.max(err) <= BOUNDS[(name, dtype)]
+
+
+# ------------------------------------------------------------------------------------------
+# what generated kernels call besides the math
+# ------------------------------------------------------------------------------------------
+
+def test_strict_add_and_sub_are_not_reassociated() -> None:
+    """(x + big) - big and (x - m) - c stay as written inside a FASTMATH loop (fastmath
+    folded the first to x and hoisted m + c out of the second)."""
+
+    @numba.njit(fastmath=vmath.FASTMATH)
+    def f(x, big, m, c, out1, out2):
+        for i in range(x.size):
+            out1[i] = vmath.strict_sub(vmath.strict_add(x[i], big), big)
+            out2[i] = vmath.strict_sub(vmath.strict_sub(x[i], m), c)
+
+    x = np.random.default_rng(0).normal(size=1000).astype(F32) + F32(1e4)
+    big, m, c = F32(1e8), F32(1e4), F32(0.123456)
+    out1, out2 = np.empty_like(x), np.empty_like(x)
+    f(x, big, m, c, out1, out2)
+    np.testing.assert_array_equal(out1, (x + big) - big)
+    np.testing.assert_array_equal(out2, (x - m) - c)
+
+
+def test_round_f16_rounds_like_numpy() -> None:
+    @numba.njit
+    def f(x, out):
+        for i in range(x.size):
+            out[i] = vmath.round_f16(x[i])
+
+    rng = np.random.default_rng(1)
+    x = np.concatenate([
+        rng.integers(0, 2 ** 32, 200_000, dtype=np.uint64).astype(np.uint32).view(F32),
+        rng.uniform(-70000, 70000, 100_000).astype(F32),
+        np.array([0.0, -0.0, np.inf, -np.inf, 65504, 65520, 65519.99, 6e-8, 2.9e-8], F32)])
+    out = np.empty_like(x)
+    f(x, out)
+    with np.errstate(over="ignore"):
+        want = x.astype(np.float16).astype(F32)
+    np.testing.assert_array_equal(out, want)  # NaN == NaN for assert_array_equal
+    num = ~np.isnan(want)
+    assert np.array_equal(np.signbit(out[num]), np.signbit(want[num]))
+
+
+def test_prefer_vector_width_marks_only_its_function() -> None:
+    @numba.njit(fastmath=vmath.FASTMATH)
+    def marked(x):
+        vmath.prefer_vector_width(512)
+        s = F32(0.0)
+        for i in range(x.size):
+            s += x[i]
+        return s
+
+    @numba.njit(fastmath=vmath.FASTMATH)
+    def plain(x):
+        s = F32(0.0)
+        for i in range(x.size):
+            s += x[i]
+        return s
+
+    x = np.ones(100, F32)
+    assert marked(x) == plain(x) == 100
+    assert '"prefer-vector-width"="512"' in marked.inspect_llvm(marked.signatures[0])
+    assert "prefer-vector-width" not in plain.inspect_llvm(plain.signatures[0])

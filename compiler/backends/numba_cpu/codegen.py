@@ -12,13 +12,18 @@ Layout of a kernel with outer axes (e.g. rows) and inner axes (reduced, e.g. col
     for c in prange(nchunks):              # chunks of the flattened outer index
         for o in range(lo, hi):
             <outer indices from o>
-            for each phase: inner loops (reductions accumulate in float64, stores)
+            for each phase: inner loops (reductions accumulate, stores)
             <cross-outer accumulators per chunk>
     <combine chunk partials, epilogue scalars>
 
 A kernel without outer axes (a full reduction, or rank-1 elementwise work) instead splits its
 first inner axis into chunks, one parallel loop per phase. Index arithmetic is unsigned
 (``u0 = np.uint64(s0)``), so array accesses need no negative-index checks.
+
+Accumulators and dtypes are the lowering's (:func:`.lowering.accumulator`: float32 sums add
+float32 partials per block, folded into float64). float16 values are float32 inside a kernel.
+On CPUs where :mod:`.target` prefers wider vectors than LLVM's tuning, each parallel chunk's
+body starts with ``prefer_vector_width(512)``, which marks the function it is compiled into.
 
 Pieces: :mod:`.layout` analyses the kernel, :mod:`.loops` writes its loop nests,
 :mod:`.lowering` the scalar code of each primitive; this module names values and assembles
@@ -33,7 +38,7 @@ import numpy as np
 
 from ...ir import Eqn, Literal, Var
 from ...schedule.fusion import REDUCTIONS, Kernel
-from . import lowering
+from . import lowering, target
 from .emitter import Emitter
 from .layout import KernelLayout, analyse
 from .loops import write_loops
@@ -57,8 +62,12 @@ class KernelWriter:
         self.out_names = {id(v): f"y{i}" for i, v in enumerate(k.outputs)}
         self.consts: dict[tuple[str, str], str] = {}  # (repr(value), dtype) -> C<n>
         self.names: dict[int, str] = {}  # id(var) -> v<n>, the same in every block
+        width = target.preferred_vector_width()
+        self.chunk_hint = f"prefer_vector_width({width})" if width else None
 
     def const(self, value: Any, dtype: Any) -> str:
+        if np.dtype(dtype).name == "float16":  # computed in float32, with float16's value
+            value, dtype = float(np.float16(value)), "float32"
         key = (repr(float(value)), np.dtype(dtype).name)
         if key not in self.consts:
             self.consts[key] = f"C{len(self.consts)}"
@@ -80,28 +89,59 @@ class KernelWriter:
         return ", ".join(f"i{a}" if a is not None else "0" for a in m)
 
     def value(self, a: Any) -> str:
-        """The scalar name of atom ``a`` here, emitting its computation if not yet known."""
+        """The scalar name of atom ``a`` here, emitting its computation (and that of every
+        operand not yet known) if not yet known.
+
+        A depth-first walk with an explicit stack, in the order a recursive walk would take
+        (operands left to right, each fully computed before the next; constants named when
+        reached), so that a kernel with a chain of thousands of operations does not exhaust
+        Python's recursion limit."""
         known = self.em.known
         if isinstance(a, Literal):
             return self.const(a.value, a.aval.dtype)
         if id(a) in known:
             return known[id(a)]
-        if id(a) in self.in_names:
-            name = self.tmp(a)
-            self.em.line(f"{name} = {self.in_names[id(a)]}[{self.index(a)}]")
-            known[id(a)] = name
-            return name
-        e = self.layout.producer[id(a)]
-        if e.prim.name in REDUCTIONS:
-            if self.layout.is_noop(e):
-                name = self.value(e.invars[0])
-                known[id(a)] = name
+        # frames: [var, its equation (None: a kernel input), operand names so far]
+        stack: list[tuple[Var, Eqn | None, list[str]]] = [self._frame(a)]
+        while True:
+            v, e, names = stack[-1]
+            if e is not None and len(names) < len(e.invars):
+                x = e.invars[len(names)]
+                if isinstance(x, Literal):
+                    names.append(self.const(x.value, x.aval.dtype))
+                elif id(x) in known:
+                    names.append(known[id(x)])
+                else:
+                    stack.append(self._frame(x))
+                continue
+            stack.pop()
+            name = self._emit(v, e, names)
+            known[id(v)] = name
+            if not stack:
                 return name
-            raise AssertionError(f"reduction result {a} used before its loop finished")
-        args = [self.value(x) for x in e.invars]
-        name = self.tmp(a)
+            stack[-1][2].append(name)
+
+    def _frame(self, v: Var) -> tuple[Var, Eqn | None, list[str]]:
+        if id(v) in self.in_names:
+            return v, None, []
+        e = self.layout.producer[id(v)]
+        if e.prim.name in REDUCTIONS and not self.layout.is_noop(e):
+            raise AssertionError(f"reduction result {v} used before its loop finished")
+        return v, e, []
+
+    def _emit(self, v: Var, e: Eqn | None, args: list[str]) -> str:
+        """Emit the computation of ``v`` from its operands' names; returns its name."""
+        if e is None:  # a kernel input: load it (float16 as float32)
+            name = self.tmp(v)
+            load = f"{self.in_names[id(v)]}[{self.index(v)}]"
+            if v.aval.dtype.name == "float16":
+                load = f"np.float32({load})"
+            self.em.line(f"{name} = {load}")
+            return name
+        if e.prim.name in REDUCTIONS:  # over size-1 axes only: its input's value
+            return args[0]
+        name = self.tmp(v)
         self.em.line(f"{name} = {lowering.expression(e, args, self.const)}")
-        known[id(a)] = name
         return name
 
     def store(self, v: Var) -> None:
@@ -109,7 +149,7 @@ class KernelWriter:
         self.em.line(f"{self.out_names[id(v)]}[{self.index(v)}] = {name}")
 
     def finalize(self, e: Eqn, acc: str) -> None:
-        """Reduction ``e``'s result from its float64 accumulator ``acc``, in its dtype."""
+        """Reduction ``e``'s result from its accumulator ``acc``, in its dtype."""
         v = e.outvars[0]
         name = self.tmp(v)
         self.em.line(f"{name} = {lowering.np_type(v.aval.dtype)}({acc})")

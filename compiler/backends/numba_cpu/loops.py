@@ -7,7 +7,10 @@
 * columns: a reduction over leading axes, run row by row with a vector of accumulators (one
   per column) so that memory is walked contiguously.
 
-All accumulators are float64; a reduction's result is cast to its dtype when finalised.
+Accumulators are float64, except max/min (the value's dtype: exact) and the float32 partial
+sums of float32 sums, kept per block of ``lowering.BLOCK`` elements of the innermost inner
+loop (or of rows, in ``columns``) so that the vectorised loop holds no float64 and runs at the
+full float32 width; a reduction's result is cast to its dtype when finalised.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ class KernelWriter(Protocol):
 
     em: Emitter
     layout: KernelLayout
+    # a statement opening each parallel chunk's body (prefer_vector_width(...)), or None
+    chunk_hint: str | None
 
     def value(self, a: Any) -> str: ...
 
@@ -37,12 +42,46 @@ class KernelWriter(Protocol):
     def store_epilogue(self) -> None: ...
 
 
+# an inner loop: (axis, start or None for 0, stop)
+Loop = tuple[int, str | None, str]
+
+
 def write_loops(w: KernelWriter) -> None:
     """Emit the loop nests of ``w``'s kernel (after the prologue)."""
     {"outer": outer_loop, "columns": columns, "split": split}[w.layout.strategy](w)
 
 
 # -- shared pieces ----------------------------------------------------------------------------
+
+def _header(loop: Loop) -> str:
+    a, start, stop = loop
+    return f"for i{a} in range({stop}):" if start is None else \
+        f"for i{a} in range({start}, {stop}):"
+
+
+def _acc_type(e: Eqn) -> lowering.AccumulatorType:
+    return lowering.accumulator(e.prim.name, e.invars[0].aval.dtype)
+
+
+_BLK = f"np.uint64({lowering.BLOCK})"
+
+
+def _blocks(loop: Loop) -> tuple[str, str]:
+    """The headers of loop ``loop`` cut into blocks of ``lowering.BLOCK``: the loop over the
+    blocks, and the loop over one block's indices."""
+    a, start, stop = loop
+    return (f"for b{a} in range({start or 'np.uint64(0)'}, {stop}, {_BLK}):",
+            f"for i{a} in range(b{a}, min(b{a} + {_BLK}, {stop})):")
+
+
+def _open_chunk(w: KernelWriter, total: str) -> None:
+    """The start of a parallel chunk's body: the vector-width hint, ``lo``/``hi`` of chunk
+    ``c`` of ``nch`` over ``range(total)``."""
+    if w.chunk_hint:
+        w.em.line(w.chunk_hint)
+    w.em.line(f"lo = (np.uint64(c) * {total}) // nch")
+    w.em.line(f"hi = (np.uint64(c + 1) * {total}) // nch")
+
 
 def _each_phase(w: KernelWriter, run_pass: Callable[[int, PassWork], None]) -> None:
     """The phase loop: values known in phase ``p`` that stay put along the inner axes are
@@ -53,12 +92,31 @@ def _each_phase(w: KernelWriter, run_pass: Callable[[int, PassWork], None]) -> N
             run_pass(p, work)
 
 
-def _inner_pass(w: KernelWriter, p: int, work: PassWork, headers: list[str]) -> None:
-    """Initialise the pass's accumulators, then the loop nest ``headers`` around its body."""
-    for j, e in enumerate(work.reductions):
-        w.em.line(f"acc{p}_{j} = {lowering.init(e.prim.name)}")
-    with w.em.nest(headers):
-        _pass_body(w, [f"acc{p}_{j}" for j in range(len(work.reductions))], work)
+def _inner_pass(w: KernelWriter, p: int, work: PassWork, loops: list[Loop]) -> None:
+    """Initialise the pass's accumulators ``acc<p>_<j>``, then the loop nest ``loops`` around
+    its body. If a reduction keeps partials per block (a float32 sum), the innermost loop is
+    cut into blocks: the partials start at zero per block and are folded into the
+    accumulators after it."""
+    em = w.em
+    accs = [f"acc{p}_{j}" for j in range(len(work.reductions))]
+    types = [_acc_type(e) for e in work.reductions]
+    for acc, e, t in zip(accs, work.reductions, types):
+        em.line(f"{acc} = {lowering.init(e.prim.name, t.dtype)}")
+    blocked = [j for j, t in enumerate(types) if t.partial]
+    if not blocked:
+        with em.nest([_header(lp) for lp in loops]):
+            _pass_body(w, accs, work)
+        return
+    partials = {j: f"pacc{p}_{j}" for j in blocked}
+    over_blocks, in_block = _blocks(loops[-1])
+    with em.nest([_header(lp) for lp in loops[:-1]] + [over_blocks]):
+        for j in blocked:
+            em.line(f"{partials[j]} = "
+                    f"{lowering.init(work.reductions[j].prim.name, types[j].partial or '')}")
+        with em.block(in_block):
+            _pass_body(w, [partials.get(j, acc) for j, acc in enumerate(accs)], work)
+        for j in blocked:
+            em.line(lowering.accumulate(work.reductions[j].prim.name, accs[j], partials[j]))
 
 
 def _pass_body(w: KernelWriter, accs: list[str], work: PassWork) -> None:
@@ -70,15 +128,9 @@ def _pass_body(w: KernelWriter, accs: list[str], work: PassWork) -> None:
         w.store(v)
 
 
-def _chunk_bounds(w: KernelWriter, total: str) -> None:
-    """``lo``/``hi`` of chunk ``c`` of ``nch`` over ``range(total)``."""
-    w.em.line(f"lo = (np.uint64(c) * {total}) // nch")
-    w.em.line(f"hi = (np.uint64(c + 1) * {total}) // nch")
-
-
 def _combine_chunks(w: KernelWriter, e: Eqn, acc: str, part: str) -> None:
-    """Reduce the per-chunk partials ``part`` of reduction ``e`` serially (so the result does
-    not depend on the threads) into ``acc``, and finalise it."""
+    """Reduce the per-chunk partials ``part`` (float64) of reduction ``e`` serially (so the
+    result does not depend on the threads) into ``acc``, and finalise it."""
     w.em.line(f"{acc} = {lowering.init(e.prim.name)}")
     with w.em.block("for c in range(nchunks):"):
         w.em.line(lowering.accumulate(e.prim.name, acc, f"{part}[c]"))
@@ -94,7 +146,7 @@ def outer_loop(w: KernelWriter) -> None:
         em.line(f"part{j} = np.empty(nchunks, np.float64)")
     em.line(f"n_outer = {' * '.join(f'u{a}' for a in lay.outer)}")
     with em.block("for c in prange(nchunks):"):
-        _chunk_bounds(w, "n_outer")
+        _open_chunk(w, "n_outer")
         for j, e in enumerate(cross):
             em.line(f"g{j} = {lowering.init(e.prim.name)}")
         with em.block("for o in range(lo, hi):"):
@@ -102,10 +154,10 @@ def outer_loop(w: KernelWriter) -> None:
             for a in reversed(lay.outer):
                 em.line(f"i{a} = rest % u{a}")
                 em.line(f"rest //= u{a}")
-            headers = [f"for i{a} in range(u{a}):" for a in lay.inner]
+            loops: list[Loop] = [(a, None, f"u{a}") for a in lay.inner]
 
             def run_pass(p: int, work: PassWork) -> None:
-                _inner_pass(w, p, work, headers)
+                _inner_pass(w, p, work, loops)
                 for j, e in enumerate(work.reductions):
                     w.finalize(e, f"acc{p}_{j}")
 
@@ -124,42 +176,66 @@ def split(w: KernelWriter) -> None:
     # Without inner axes no phase has loop work (nothing varies), so first always exists
     # when run_pass is called.
     first = lay.inner[0] if lay.inner else None
-    headers = [f"for i{a} in range(lo, hi):" if j == 0 else f"for i{a} in range(u{a}):"
-               for j, a in enumerate(lay.inner)]
+    loops: list[Loop] = [(a, "lo", "hi") if j == 0 else (a, None, f"u{a}")
+                         for j, a in enumerate(lay.inner)]
 
     def run_pass(p: int, work: PassWork) -> None:
         assert first is not None
         for j, _ in enumerate(work.reductions):
             em.line(f"part{p}_{j} = np.empty(nchunks, np.float64)")
         with em.block("for c in prange(nchunks):"):
-            _chunk_bounds(w, f"u{first}")
-            _inner_pass(w, p, work, headers)
+            _open_chunk(w, f"u{first}")
+            _inner_pass(w, p, work, loops)
             for j, _ in enumerate(work.reductions):
                 em.line(f"part{p}_{j}[c] = acc{p}_{j}")
         for j, e in enumerate(work.reductions):
-            _combine_chunks(w, e, f"acc{p}_{j}", f"part{p}_{j}")
+            _combine_chunks(w, e, f"tot{p}_{j}", f"part{p}_{j}")
 
     _each_phase(w, run_pass)
     w.store_epilogue()
 
 
 def columns(w: KernelWriter) -> None:
+    """Row by row with one accumulator per column (``accs<j>[i]``). A float32 sum keeps
+    float32 partials per column (``paccs<j>``) over blocks of rows, folded into the float64
+    accumulators after each block."""
     lay, em = w.layout, w.em
     (last,) = lay.outer
     work = lay.passes[0]  # the only pass with work (see layout)
+    types = [_acc_type(e) for e in work.reductions]
+    blocked = [j for j, t in enumerate(types) if t.partial]
     accs = [f"accs{j}[i{last}]" for j in range(len(work.reductions))]
-    for j, _ in enumerate(work.reductions):
-        em.line(f"accs{j} = np.empty(u{last}, np.float64)")
+    partials = {j: f"paccs{j}[i{last}]" for j in blocked}
+    for j, t in enumerate(types):
+        em.line(f"accs{j} = np.empty(u{last}, np.{t.dtype})")
+        if t.partial:
+            em.line(f"paccs{j} = np.empty(u{last}, np.{t.partial})")
+    cols = f"for i{last} in range(lo, hi):"
     with em.block("for c in prange(nchunks):"):
-        _chunk_bounds(w, f"u{last}")
-        with em.block(f"for i{last} in range(lo, hi):"):
-            for acc, e in zip(accs, work.reductions):
-                em.line(f"{acc} = {lowering.init(e.prim.name)}")
-        rows = [f"for i{a} in range(u{a}):" for a in lay.inner]
-        with em.nest([*rows, f"for i{last} in range(lo, hi):"]):
-            w.store_between(0)
-            _pass_body(w, accs, work)
-        with em.block(f"for i{last} in range(lo, hi):"):
+        _open_chunk(w, f"u{last}")
+        with em.block(cols):
+            for acc, e, t in zip(accs, work.reductions, types):
+                em.line(f"{acc} = {lowering.init(e.prim.name, t.dtype)}")
+        rows: list[Loop] = [(a, None, f"u{a}") for a in lay.inner]
+        if not blocked:
+            with em.nest([*(_header(r) for r in rows), cols]):
+                w.store_between(0)
+                _pass_body(w, accs, work)
+        else:
+            over_blocks, in_block = _blocks(rows[-1])
+            with em.nest([*(_header(r) for r in rows[:-1]), over_blocks]):
+                with em.block(cols):
+                    for j in blocked:
+                        name = work.reductions[j].prim.name
+                        em.line(f"{partials[j]} = {lowering.init(name, types[j].partial or '')}")
+                with em.nest([in_block, cols]):
+                    w.store_between(0)
+                    _pass_body(w, [partials.get(j, acc) for j, acc in enumerate(accs)], work)
+                with em.block(cols):
+                    for j in blocked:
+                        em.line(lowering.accumulate(work.reductions[j].prim.name, accs[j],
+                                                    partials[j]))
+        with em.block(cols):
             for acc, e in zip(accs, work.reductions):
                 w.finalize(e, acc)
             for p in range(1, lay.n_phases):

@@ -10,8 +10,18 @@ Everything here is plain data and string formatting. It is imported on the fusio
   plus ``{dtype}``. Function calls in a template are resolved per dtype: names in
   :data:`VMATH` call the vectorisable ``<name>_f32``/``<name>_f64`` of ``vmath``, names in
   :data:`NUMPY` their NumPy function, anything else a helper of ``kernel_rt``.
-* :data:`ACCUMULATORS` — how each reduction starts and folds one value in. Reductions
-  accumulate in float64 whatever the input dtype.
+* :data:`ACCUMULATORS` — how each reduction starts and folds one value in, and
+  :func:`accumulator` — in which dtype. Sums and products accumulate in float64; a float32
+  sum in a vectorised loop adds float32 partial sums over blocks of :data:`BLOCK` elements,
+  each folded into the float64 accumulator (a float64 accumulator in the loop would halve
+  the float32 vector width); max and min are exact in any dtype and accumulate in the
+  value's own.
+* float16 values are computed in float32 inside a kernel (:func:`compute_dtype`): loaded
+  with a conversion, stored with one.
+* ``add`` and ``sub`` of floats are IEEE operations as written (``strict_add``/``strict_sub``
+  of vmath): under fastmath, LLVM otherwise rewrote ``(x - m) - log(s)`` into
+  ``x - (m + log(s))`` (hoisting ``m + log(s)`` out of the loop), which cost log_softmax its
+  accuracy at large row values.
 """
 
 from __future__ import annotations
@@ -91,6 +101,33 @@ ACCUMULATORS: dict[str, Accumulator] = {
     "reduce_min": Accumulator("np.inf", "{acc} = minimum({acc}, {value})"),
 }
 
+# Elements per float32 partial sum (see accumulator()). With 8-32 vector lanes interleaved,
+# a block's sum adds at most 1024/8 values per lane in float32: a relative error of ~1e-7
+# per block at worst, and the blocks are added in float64.
+BLOCK = 1024
+
+
+class AccumulatorType(NamedTuple):
+    """How a reduction accumulates: the dtype of its accumulator, and the dtype of the
+    per-block partials (None: no blocks, the accumulator is updated directly)."""
+
+    dtype: str
+    partial: str | None
+
+
+def accumulator(prim: str, dtype: Any) -> AccumulatorType:
+    """The accumulator of reduction ``prim`` over values of ``dtype`` in a vectorised inner
+    loop. max/min are exact, so they keep the values' dtype (and vector width); a float32
+    sum keeps float32 partial sums per block of :data:`BLOCK` elements, folded into float64;
+    everything else accumulates in float64 (products of float32 too: a float32 partial
+    product would overflow or underflow where the float64 one does not)."""
+    cd = compute_dtype(dtype)
+    if prim in ("reduce_max", "reduce_min") and cd in ("float32", "float64"):
+        return AccumulatorType(cd, None)
+    if prim == "reduce_sum" and cd == "float32":
+        return AccumulatorType("float64", "float32")
+    return AccumulatorType("float64", None)
+
 # Movement a loop body does through axis maps alone: the value is its input's.
 FUSED_MOVEMENT = ("broadcast_to", "reshape")
 
@@ -105,6 +142,8 @@ NUMPY.update({name: f"np.{name}" for name in (
     "tan", "arcsin", "arccos", "arctan", "sinh", "cosh", "arcsinh", "arccosh", "arctanh",
     "cbrt")})
 SUFFIX = {"float32": "f32", "float64": "f64"}  # dtype -> suffix of the vmath functions
+# Binary operations emitted as IEEE operations (no reassociation, contraction, ...) on floats.
+STRICT = {"add": "strict_add", "sub": "strict_sub"}
 
 
 def can_fuse(e: Eqn) -> bool:
@@ -117,13 +156,23 @@ def can_fuse(e: Eqn) -> bool:
     return e.prim.name in FUSED_MOVEMENT
 
 
+def compute_dtype(dtype: Any) -> str:
+    """The dtype a kernel computes values of ``dtype`` in: float16 in float32 (NumPy computes
+    float16 in float32 too, per operation, and numba has no float16 arithmetic), others in
+    their own."""
+    name = np.dtype(dtype).name
+    return "float32" if name == "float16" else name
+
+
 def np_type(dtype: Any) -> str:
-    """The NumPy scalar type of ``dtype`` as kernel source text (``np.float32``)."""
-    return f"np.{np.dtype(dtype).name}"
+    """The NumPy scalar type values of ``dtype`` have in kernel source (``np.float32``)."""
+    return f"np.{compute_dtype(dtype)}"
 
 
-def init(prim: str) -> str:
-    return ACCUMULATORS[prim].init
+def init(prim: str, dtype: str = "float64") -> str:
+    """The initial value of reduction ``prim``'s accumulator of ``dtype`` (source text)."""
+    text = ACCUMULATORS[prim].init
+    return text if dtype == "float64" else f"np.{dtype}({text})"
 
 
 def accumulate(prim: str, acc: str, value: str) -> str:
@@ -151,12 +200,21 @@ def expression(e: Eqn, args: list[str], const: Callable[[float, Any], str]) -> s
         fields["zero"] = const(0.0, in_dtype)
     if "{one}" in template:
         fields["one"] = const(1.0, dtype)
+    out = compute_dtype(dtype)
+    if e.prim.name == "cast" and np.dtype(dtype).name == "float16" and \
+            np.dtype(in_dtype).name != "float16":
+        template = "round_f16(np.float32({0}))"  # float16's precision, kept in float32
+    if e.prim.name in STRICT and out in SUFFIX:
+        # both operands in the result's type (the intrinsic takes one float type)
+        args = [a if compute_dtype(x.aval.dtype) == out else f"{np_type(dtype)}({a})"
+                for a, x in zip(args, e.invars)]
+        template = STRICT[e.prim.name] + "({0}, {1})"
     text = template.format(*args, **fields)
 
     def resolve(m: re.Match) -> str:
         fn = m.group(1)
         if fn in VMATH:
-            return f"{fn}_{SUFFIX[np.dtype(dtype).name]}("
+            return f"{fn}_{SUFFIX[out]}("
         return NUMPY.get(fn, fn) + "("
 
     text = _CALL.sub(resolve, text)

@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..lowering import SUFFIX, VMATH
-from ._llvm import FASTMATH
+from ._llvm import FASTMATH, prefer_vector_width, round_f16, strict_add, strict_sub
 from .elementary import (
     erf_f32,
     erf_f64,
@@ -42,6 +42,8 @@ __all__ = [
     "exp_f32", "exp_f64", "log_f32", "log_f64", "log1p_f32", "log1p_f64",
     "expm1_f32", "expm1_f64", "tanh_f32", "tanh_f64", "sigmoid_f32", "sigmoid_f64",
     "pow_f32", "pow_f64", "erf_f32", "erf_f64",
+    # not math: what generated kernels call besides (see _llvm.py)
+    "strict_add", "strict_sub", "round_f16", "prefer_vector_width",
 ]
 
 

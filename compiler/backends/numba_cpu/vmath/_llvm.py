@@ -148,3 +148,65 @@ def _copysign(typingctx, mag, sgn):
         return builder.bitcast(builder.or_(m, s), args[0].type)
 
     return mag(mag, sgn), codegen
+
+
+# --------------------------------------------------------------------------------------------
+# What generated kernels call besides the math functions
+# --------------------------------------------------------------------------------------------
+
+@_intrinsic
+def strict_add(typingctx, a, b):
+    """a + b as written (no reassociation or contraction under the kernel's fastmath); the
+    code generator emits it for the ``add`` primitive on floats."""
+    if a not in _INT_OF or a != b:
+        return None
+
+    def codegen(context, builder, sig, args):
+        return builder.fadd(args[0], args[1], flags=("afn",))
+
+    return a(a, b), codegen
+
+
+@_intrinsic
+def strict_sub(typingctx, a, b):
+    """a - b as written (see :func:`strict_add`)."""
+    if a not in _INT_OF or a != b:
+        return None
+
+    def codegen(context, builder, sig, args):
+        return builder.fsub(args[0], args[1], flags=("afn",))
+
+    return a(a, b), codegen
+
+
+@_intrinsic
+def round_f16(typingctx, x):
+    """float32 ``x`` rounded to float16 precision and range (a cast to float16 inside a
+    kernel, which computes float16 values in float32)."""
+    if x != types.float32:
+        return None
+
+    def codegen(context, builder, sig, args):
+        return builder.fpext(builder.fptrunc(args[0], ir.HalfType()), ir.FloatType())
+
+    return x(x), codegen
+
+
+@_intrinsic
+def prefer_vector_width(typingctx, width):
+    """Mark the function being compiled with LLVM's ``"prefer-vector-width"`` attribute (what
+    clang's ``-mprefer-vector-width`` sets): the vectoriser of this function only, not of
+    anything else numba compiles in the process, uses ``width``-bit vectors where the CPU has
+    them. Emits no code. ``width`` must be a literal integer (it is part of the kernel's
+    source, hence of its cache key)."""
+    if not isinstance(width, types.IntegerLiteral):
+        return None
+    value = int(width.literal_value)
+
+    def codegen(context, builder, sig, args):
+        # llvmlite only accepts the attributes it knows; a string attribute is valid LLVM IR
+        # in a function's attribute list, so it goes into the set directly
+        set.add(builder.function.attributes, f'"prefer-vector-width"="{value}"')
+        return context.get_dummy_value()
+
+    return types.none(width), codegen

@@ -1,0 +1,52 @@
+"""Per-CPU choices for the generated kernels: the vector width their loops prefer.
+
+LLVM's tuning for most AVX-512 Intel CPUs prefers 256-bit vectors (``prefer-256-bit``), so
+their kernels vectorise at half the width the CPU has. Whether 512-bit vectors pay off was
+measured per CPU on the fused kernels (docs/performance.md, "Intel and AMD"); where they do,
+the kernel source calls ``prefer_vector_width(512)`` (a vmath intrinsic that sets LLVM's
+``"prefer-vector-width"`` attribute on the kernel's functions only: the rest of the process,
+including the user's own numba code, keeps numba's target). The call is part of the
+generated source, so the choice is part of the kernel's cache key.
+
+The CPU is the one numba compiles for: ``NUMBA_CPU_NAME`` when set (numba's own variable),
+else LLVM's name for the host. Reading it loads llvmlite's LLVM library, not numba.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+
+# CPU name (LLVM's) -> preferred vector width in bits, where it differs from LLVM's tuning
+# and the difference was measured to pay off. CPUs not listed keep LLVM's choice: 256 bits
+# on AVX2 CPUs (all they have), 512 on znver4/znver5 (LLVM's tuning already prefers it),
+# 256 on skylake-avx512/cascadelake/icelake (not measured here; these cores lower their
+# clock for 512-bit instructions, which LLVM's preference accounts for).
+PREFERRED_WIDTH: dict[str, int] = {
+    # measured on an Emerald Rapids Xeon (docs/performance.md)
+    "sapphirerapids": 512,
+    "emeraldrapids": 512,
+    "graniterapids": 512,
+    "graniterapids-d": 512,
+}
+
+
+@functools.lru_cache(maxsize=None)
+def _cpu_name(variable: str) -> str:
+    name = variable.strip()
+    if name and name != "host":
+        return name
+    from llvmlite import binding
+
+    return str(binding.get_host_cpu_name())
+
+
+def cpu_name() -> str:
+    """The CPU numba compiles for (see the module docstring)."""
+    return _cpu_name(os.environ.get("NUMBA_CPU_NAME", ""))
+
+
+def preferred_vector_width() -> int | None:
+    """The vector width (bits) generated kernels ask for on this CPU, or None for LLVM's
+    default."""
+    return PREFERRED_WIDTH.get(cpu_name())
