@@ -17,6 +17,7 @@ from tracegrad._compiler import prims as P
 from tracegrad._compiler.prims._util import normalize_axes
 from tracegrad.ndarray import NDArray, _binary, _unary, _user_line, apply
 from tracegrad.opargs import reject_unknown, write_out
+from tracegrad.ops_reshape import infer_reshape
 
 
 def _nd(x: Any) -> NDArray:
@@ -267,48 +268,10 @@ def softmax(data: Any, axis: int = -1, temperature: float | None = None) -> NDAr
 
 # -- shape ------------------------------------------------------------------------------------
 
-def _infer_shape(old: tuple[int, ...], spec: Sequence[int]) -> tuple[int, ...]:
-    """MXNet's reshape codes: 0 copies a dimension, -1 infers one, -2 copies the rest,
-    -3 merges two dimensions."""
-    out: list[int] = []
-    i = 0
-    infer_at = None
-    for s in spec:
-        if s == 0:
-            out.append(old[i])
-            i += 1
-        elif s == -1:
-            if infer_at is not None:
-                raise ValueError(f"reshape {tuple(spec)}: only one -1 is allowed")
-            infer_at = len(out)
-            out.append(1)
-            i += 1
-        elif s == -2:
-            out.extend(old[i:])
-            i = len(old)
-        elif s == -3:
-            out.append(old[i] * old[i + 1])
-            i += 2
-        elif s > 0:
-            out.append(int(s))
-            i += 1
-        else:
-            raise ValueError(f"reshape: unsupported code {s} in {tuple(spec)}")
-    total = int(np.prod(old, dtype=np.int64))
-    if infer_at is not None:
-        rest = int(np.prod(out, dtype=np.int64))
-        if rest == 0 or total % rest:
-            raise ValueError(f"cannot reshape an array of shape {old} into {tuple(spec)}")
-        out[infer_at] = total // rest
-    if int(np.prod(out, dtype=np.int64)) != total:
-        raise ValueError(f"cannot reshape an array of shape {old} ({total} elements) into "
-                         f"{tuple(spec)} ({int(np.prod(out))} elements)")
-    return tuple(out)
-
-
 def reshape(data: Any, shape: Any = None, *args: int, reverse: bool = False,
             out: NDArray | None = None, **kwargs: Any) -> NDArray:
-    """A new shape with the same elements; accepts MXNet's 0 (copy) and -1 (infer) codes.
+    """A new shape with the same elements; MXNet's codes 0, -1, -2, -3, -4 and ``reverse``
+    (:mod:`tracegrad.ops_reshape`).
 
     Examples
     --------
@@ -322,9 +285,7 @@ def reshape(data: Any, shape: Any = None, *args: int, reverse: bool = False,
     reject_unknown("reshape", kwargs)
     if isinstance(shape, (int, np.integer)):
         shape = (shape,) + args
-    spec = check_shape(shape, "reshape", allow=(-1, -2, -3))
-    new = _infer_shape(x.shape[::-1], spec[::-1])[::-1] if reverse else \
-        _infer_shape(x.shape, spec)
+    new = infer_reshape(x.shape, check_shape(shape, "reshape", allow=(-1, -2, -3, -4)), reverse)
     y = x if new == x.shape else apply(P.reshape, (x,), {"shape": new})
     return y if out is None else write_out("nd.reshape", y, out)
 
