@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -325,10 +326,16 @@ def test_float16_is_computed_in_float32_inside_kernels(argnums):
         return (y * y).sum() if argnums is not None else (y, y.astype("float32"), x.max(axis=0))
 
     if argnums is None:
-        got = tracegrad.jit(f)(x, w)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # no fallback to the interpreter, no cache repair
+            jitted = tracegrad.jit(f)
+            got = jitted(x, w)
+        assert "from_f16_bits(" in jitted.lower(x, w).source  # it ran as a kernel
         eager = f(x, w)
     else:
-        value, grad = tracegrad.value_and_grad(f, argnums=0)(x, w)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            value, grad = tracegrad.value_and_grad(f, argnums=0)(x, w)
         x.attach_grad()
         with autograd.record():
             e = f(x, w)

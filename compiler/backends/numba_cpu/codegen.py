@@ -134,8 +134,8 @@ class KernelWriter:
         if e is None:  # a kernel input: load it (float16 as float32)
             name = self.tmp(v)
             load = f"{self.in_names[id(v)]}[{self.index(v)}]"
-            if v.aval.dtype.name == "float16":
-                load = f"np.float32({load})"
+            if v.aval.dtype.name == "float16":  # its bits (see kernel_arguments)
+                load = f"from_f16_bits({load})"
             self.em.line(f"{name} = {load}")
             return name
         if e.prim.name in REDUCTIONS:  # over size-1 axes only: its input's value
@@ -146,6 +146,8 @@ class KernelWriter:
 
     def store(self, v: Var) -> None:
         name = self.value(v)
+        if v.aval.dtype.name == "float16":
+            name = f"to_f16_bits({name})"
         self.em.line(f"{self.out_names[id(v)]}[{self.index(v)}] = {name}")
 
     def finalize(self, e: Eqn, acc: str) -> None:
@@ -200,8 +202,11 @@ def kernel_source(k: Kernel) -> tuple[str, list[tuple[float, str]]]:
 
 def kernel_arguments(k: Kernel, consts: list[tuple[float, str]]) -> tuple:
     """(array (dtype, ndim) pairs, number of int arguments, constant dtypes) of a kernel;
-    constants are passed as float64 and cast inside the kernel."""
-    arrays = [(v.aval.dtype.name, max(len(v.aval.shape), 1)) for v in k.inputs + k.outputs]
+    constants are passed as float64 and cast inside the kernel. float16 arrays are passed as
+    their uint16 bits (numba's CPU target has no float16; ``target.call_adapter`` makes the
+    views)."""
+    arrays = [("uint16" if v.aval.dtype.name == "float16" else v.aval.dtype.name,
+               max(len(v.aval.shape), 1)) for v in k.inputs + k.outputs]
     return arrays, len(k.shape) + 1, ["float64" for _ in consts]
 
 

@@ -22,7 +22,7 @@ import numpy as np
 from numba.core.caching import NullCache
 
 from ... import settings
-from . import cache
+from . import cache, target
 from . import threads as layer  # sets numba's threading layer before any kernel runs
 from .vmath import FASTMATH
 
@@ -122,7 +122,8 @@ def compiled(job: dict) -> Any:
     serial, parallel = kernel_functions(job["source"])
     fn = parallel if job["variant"] == "parallel" else serial
     ensure_compiled(fn, signature(*job["arguments"]))
-    return layer.guard(fn) if fn is parallel else fn  # a lock only where the layer needs one
+    fn = layer.guard(fn) if fn is parallel else fn  # a lock only where the layer needs one
+    return target.call_adapter(fn, job["arguments"][0])  # float16 arrays as uint16 bits
 
 
 def compile_stats() -> dict[str, int]:

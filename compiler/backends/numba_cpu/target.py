@@ -1,4 +1,5 @@
-"""Per-CPU choices for the generated kernels: the vector width their loops prefer.
+"""How generated kernels meet the target: the vector width their loops prefer per CPU, and
+the float16 arrays numba's CPU target cannot take (:func:`call_adapter`).
 
 LLVM's tuning for most AVX-512 Intel CPUs prefers 256-bit vectors (``prefer-256-bit``), so
 their kernels vectorise at half the width the CPU has. Whether 512-bit vectors pay off was
@@ -16,6 +17,9 @@ from __future__ import annotations
 
 import functools
 import os
+from typing import Any, Callable
+
+import numpy as np
 
 # CPU name (LLVM's) -> preferred vector width in bits, where it differs from LLVM's tuning
 # and the difference was measured to pay off. CPUs not listed keep LLVM's choice: 256 bits
@@ -50,3 +54,22 @@ def preferred_vector_width() -> int | None:
     """The vector width (bits) generated kernels ask for on this CPU, or None for LLVM's
     default."""
     return PREFERRED_WIDTH.get(cpu_name())
+
+
+def call_adapter(fn: Callable, arrays: list[tuple[str, int]]) -> Callable:
+    """``fn`` (a compiled kernel), or, if it takes arrays as uint16 bits (float16 arrays: see
+    ``codegen.kernel_arguments``), a function that passes those arguments as uint16 views
+    (a view of a uint16 array is the array itself). ``arrays`` are the kernel's (dtype, ndim)
+    array arguments, first in its argument list."""
+    views = [i for i, (dt, _) in enumerate(arrays) if dt == "uint16"]
+    if not views:
+        return fn
+    u16 = np.dtype(np.uint16)
+
+    def call(*args: Any) -> Any:
+        args_ = list(args)
+        for i in views:
+            args_[i] = args_[i].view(u16)
+        return fn(*args_)
+
+    return call

@@ -18,7 +18,15 @@ from __future__ import annotations
 from typing import Any
 
 from ..lowering import SUFFIX, VMATH
-from ._llvm import FASTMATH, prefer_vector_width, round_f16, strict_add, strict_sub
+from ._llvm import (
+    FASTMATH,
+    from_f16_bits,
+    prefer_vector_width,
+    round_f16,
+    strict_add,
+    strict_sub,
+    to_f16_bits,
+)
 from .elementary import (
     erf_f32,
     erf_f64,
@@ -43,7 +51,8 @@ __all__ = [
     "expm1_f32", "expm1_f64", "tanh_f32", "tanh_f64", "sigmoid_f32", "sigmoid_f64",
     "pow_f32", "pow_f64", "erf_f32", "erf_f64",
     # not math: what generated kernels call besides (see _llvm.py)
-    "strict_add", "strict_sub", "round_f16", "prefer_vector_width",
+    "strict_add", "strict_sub", "round_f16", "from_f16_bits", "to_f16_bits",
+    "prefer_vector_width",
 ]
 
 

@@ -210,3 +210,31 @@ def prefer_vector_width(typingctx, width):
         return context.get_dummy_value()
 
     return types.none(width), codegen
+
+
+# numba's CPU target has no float16 data model (a float16 array argument raises
+# NotImplementedError), so kernels take float16 arrays as their uint16 bits and convert with
+# LLVM's half type (vcvtph2ps / vcvtps2ph with F16C, vectorisable).
+
+@_intrinsic
+def from_f16_bits(typingctx, bits):
+    """The float32 value of float16 bits (a uint16)."""
+    if bits != types.uint16:
+        return None
+
+    def codegen(context, builder, sig, args):
+        return builder.fpext(builder.bitcast(args[0], ir.HalfType()), ir.FloatType())
+
+    return types.float32(bits), codegen
+
+
+@_intrinsic
+def to_f16_bits(typingctx, x):
+    """float32 ``x`` rounded to float16, as its bits (a uint16)."""
+    if x != types.float32:
+        return None
+
+    def codegen(context, builder, sig, args):
+        return builder.bitcast(builder.fptrunc(args[0], ir.HalfType()), ir.IntType(16))
+
+    return types.uint16(x), codegen
