@@ -1,4 +1,4 @@
-"""``gluon.nn``: layers. (Convolution and pooling layers will live in ``conv_layers.py``.)"""
+"""``gluon.nn``: layers (convolution and pooling layers in ``conv_layers.py``)."""
 
 from tracegrad.gluon.block import Block, HybridBlock  # as in mxnet.gluon.nn
 from tracegrad.gluon.nn.activations import ELU, SELU, Activation, LeakyReLU, PReLU, Swish
@@ -12,8 +12,10 @@ from tracegrad.gluon.nn.basic_layers import (
     Lambda,
     Sequential,
 )
+from tracegrad.gluon.nn.conv_layers import *  # noqa: F401,F403  (Conv2D, MaxPool2D, ...)
+from tracegrad.gluon.nn.conv_layers import __all__ as _conv_all
 from tracegrad.gluon.nn.norm_layers import BatchNorm, LayerNorm
 
 __all__ = ["Activation", "LeakyReLU", "PReLU", "ELU", "SELU", "Swish", "Sequential",
            "HybridSequential", "Dense", "Dropout", "Embedding", "Flatten", "Lambda",
-           "HybridLambda", "BatchNorm", "LayerNorm", "Block", "HybridBlock"]
+           "HybridLambda", "BatchNorm", "LayerNorm", "Block", "HybridBlock", *_conv_all]
