@@ -244,6 +244,26 @@ def test_the_vector_width_choice_is_the_kernels_own(cpu):
     assert lanes == LLVM_WIDTH[cpu] // 32 and not marked
 
 
+def test_the_vector_width_choice_is_part_of_the_kernel_source(monkeypatch):
+    from tracegrad._compiler.backends.numba_cpu import cache, codegen
+
+    w, x = nd.ones(10), nd.ones(10)
+    (k,) = _kernels(F.softplus_loss, w, x, argnums=1)
+
+    def source(cpu, features):
+        monkeypatch.setenv("NUMBA_CPU_NAME", cpu)
+        monkeypatch.setenv("NUMBA_CPU_FEATURES", features)
+        return codegen.kernel_source(k)[0]
+
+    spr, skx = source("sapphirerapids", ""), source("skylake-avx512", "")
+    assert spr.count("prefer_vector_width(512)") == 2  # in each variant's chunk loop
+    assert "prefer_vector_width" not in skx
+    assert cache.module_name(spr)[0] != cache.module_name(skx)[0]  # the cache key
+    # the host, by its features: Sapphire Rapids cores that LLVM names otherwise
+    assert "prefer_vector_width(512)" in source("", "+avx2,+avx512f,+avx512fp16")
+    assert "prefer_vector_width" not in source("", "+avx2,+avx512f")
+
+
 def test_nan_and_inf_propagate_like_numpy():
     vals = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 1.0, -1.0, 1e30], np.float32)
     f = tracegrad.jit(lambda x: (nd.exp(x), nd.log(x), nd.maximum(x, 0.5), nd.relu(x),

@@ -9,8 +9,9 @@ the kernel source calls ``prefer_vector_width(512)`` (a vmath intrinsic that set
 including the user's own numba code, keeps numba's target). The call is part of the
 generated source, so the choice is part of the kernel's cache key.
 
-The CPU is the one numba compiles for: ``NUMBA_CPU_NAME`` when set (numba's own variable),
-else LLVM's name for the host. Reading it loads llvmlite's LLVM library, not numba.
+The CPU is the one numba compiles for: ``NUMBA_CPU_NAME`` (and ``NUMBA_CPU_FEATURES``) when
+set (numba's own variables), else LLVM's name and features for the host. Reading them loads
+llvmlite's LLVM library, not numba.
 """
 
 from __future__ import annotations
@@ -27,33 +28,49 @@ import numpy as np
 # 256 on skylake-avx512/cascadelake/icelake (not measured here; these cores lower their
 # clock for 512-bit instructions, which LLVM's preference accounts for).
 PREFERRED_WIDTH: dict[str, int] = {
-    # measured on an Emerald Rapids Xeon (docs/performance.md)
     "sapphirerapids": 512,
     "emeraldrapids": 512,
     "graniterapids": 512,
     "graniterapids-d": 512,
 }
+# Host CPU features that identify those cores whatever name LLVM gives them: under
+# virtualisation the CPUID model can be another one (the Emerald Rapids Xeon these choices
+# were measured on is "rocketlake" to LLVM). AVX512-FP16 exists on Sapphire Rapids and later
+# Intel server cores only.
+PREFER_512_FEATURES = ("+avx512fp16",)
 
 
 @functools.lru_cache(maxsize=None)
-def _cpu_name(variable: str) -> str:
-    name = variable.strip()
-    if name and name != "host":
-        return name
+def _cpu(name_variable: str, features_variable: str | None) -> tuple[str, str]:
+    """(name, features) numba compiles for, from NUMBA_CPU_NAME / NUMBA_CPU_FEATURES."""
+    name = name_variable.strip()
+    if name and name != "host":  # a named CPU: its own features unless some are given
+        return name, features_variable or ""
     from llvmlite import binding
 
-    return str(binding.get_host_cpu_name())
+    # (numba too reads an empty NUMBA_CPU_FEATURES as unset)
+    features = features_variable or binding.get_host_cpu_features().flatten()
+    return str(binding.get_host_cpu_name()), features
+
+
+def _target() -> tuple[str, str]:
+    return _cpu(os.environ.get("NUMBA_CPU_NAME", ""), os.environ.get("NUMBA_CPU_FEATURES"))
 
 
 def cpu_name() -> str:
     """The CPU numba compiles for (see the module docstring)."""
-    return _cpu_name(os.environ.get("NUMBA_CPU_NAME", ""))
+    return _target()[0]
 
 
 def preferred_vector_width() -> int | None:
     """The vector width (bits) generated kernels ask for on this CPU, or None for LLVM's
     default."""
-    return PREFERRED_WIDTH.get(cpu_name())
+    name, features = _target()
+    if name in PREFERRED_WIDTH:
+        return PREFERRED_WIDTH[name]
+    if any(f in features.split(",") for f in PREFER_512_FEATURES):
+        return 512
+    return None
 
 
 def call_adapter(fn: Callable, arrays: list[tuple[str, int]]) -> Callable:
