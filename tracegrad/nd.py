@@ -35,6 +35,7 @@ from tracegrad.ops_math import *  # noqa: E402,F401,F403  (tan, arcsin, log10, s
 from tracegrad.ops_nn import *  # noqa: E402,F401,F403  (FullyConnected, ...)
 from tracegrad.ops_shape import *  # noqa: E402,F401,F403  (slice, pad, moveaxis, ...)
 from tracegrad.ops_sort import *  # noqa: E402,F401,F403  (topk, sort, argsort)
+from tracegrad.ops_special import *  # noqa: E402,F401,F403  (erf, gammaln, softsign, ...)
 from tracegrad.optimizer_multi import *  # noqa: E402,F401,F403  (lamb_update_phase1, ...)
 from tracegrad.optimizer_ops import *  # noqa: E402,F401,F403  (sgd_update, adam_update, ...)
 from tracegrad.random_nd import *  # noqa: E402,F401,F403  (nd.uniform, nd.sample_normal, ...)

@@ -75,3 +75,4 @@ from .reduce import (  # noqa: F401
     reduce_sum,
 )
 from .sort import argsort  # noqa: F401
+from .special import erf, erfinv, gamma, gammaln, polygamma  # noqa: F401

@@ -82,6 +82,8 @@ SCALAR: dict[str, str] = {
     "arccosh": "arccosh({0})",
     "arctanh": "arctanh({0})",
     "cbrt": "cbrt({0})",
+    # special functions (gamma, gammaln, erfinv and polygamma run unfused)
+    "erf": "erf({0})",
 }
 
 
