@@ -74,5 +74,6 @@ from .reduce import (  # noqa: F401
     reduce_prod,
     reduce_sum,
 )
+from .scan import cumsum  # noqa: F401
 from .sort import argsort  # noqa: F401
 from .special import erf, erfinv, gamma, gammaln, polygamma  # noqa: F401
