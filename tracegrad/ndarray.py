@@ -461,11 +461,9 @@ class NDArray:
 
     def __setitem__(self, key: Any, value: Any) -> None:
         self._check_inplace("x[...] = value")
-        from tracegrad.indexing import numpy_key
+        from tracegrad.indexing import setitem
 
-        self._own()
-        v = value._data if isinstance(value, NDArray) else value
-        self._data[numpy_key(key, self.shape)] = v
+        setitem(self, key, value)
 
     def __getitem__(self, key: Any) -> NDArray:
         from tracegrad.indexing import getitem

@@ -67,3 +67,111 @@ def test_reshape_like_uses_the_same_rule():
     assert y.shape == (15, 2, 7)
     with pytest.raises(ValueError):
         nd.reshape_like(nd.ones((30, 7)), nd.ones((4, 4)))
+
+
+# -- advanced indexing ------------------------------------------------------------------------
+
+# (shape, key, MXNet's result shape, MXNet's values)
+GETITEMS = [
+    ((3, 4), ([0, 1], [1, 2]), (2,), [1, 6]),
+    ((3, 4), (slice(1, None), [0, 2]), (2, 2), [4, 6, 8, 10]),
+    ((3, 4), ([2, 0], slice(1, 3)), (2, 2), [9, 10, 1, 2]),
+    ((2, 3, 4), (slice(None), [0, 2], 1), (2, 2), [1, 9, 13, 21]),
+    ((2, 3, 4), ([0, 1], slice(None), [1, 3]), (2, 3), [1, 5, 9, 15, 19, 23]),
+    ((3, 4), [-1, 0], (2, 4), [8, 9, 10, 11, 0, 1, 2, 3]),
+    ((3, 4), [[-3]], (1, 1, 4), [0, 1, 2, 3]),
+    ((2, 3, 4), (1, [0, 2]), (2, 4), [12, 13, 14, 15, 20, 21, 22, 23]),
+    ((2, 3, 4), ([0, 1], [1, 2], [2, 3]), (2,), [6, 23]),
+    ((2, 3, 4), (0, slice(None), [1, 2]), (2, 3), [1, 5, 9, 2, 6, 10]),
+    ((2, 3, 4), ([1, 0], Ellipsis, slice(1, 3)), (2, 3, 2),
+     [13, 14, 17, 18, 21, 22, 1, 2, 5, 6, 9, 10]),
+    ((2, 3, 4), ([0, 1], slice(None, None, -1), [2]), (2, 3), [10, 6, 2, 22, 18, 14]),
+    ((3, 4), ([0, -1], [-1, 0]), (2,), [3, 8]),
+    ((3, 4), [True, False, True], (3, 4), [4, 5, 6, 7, 0, 1, 2, 3, 4, 5, 6, 7]),  # 0/1
+    ((3, 4), [1.7, 0], (2, 4), [4, 5, 6, 7, 0, 1, 2, 3]),  # truncated
+    ((3, 4), (range(2), 1), (2,), [1, 5]),
+    ((2, 3, 4), ([0, 1], None), (1, 2, 3, 4), list(range(24))),  # MXNet's None placement
+    ((2, 3, 4), (None, [0, 1]), (1, 2, 3, 4), list(range(24))),
+]
+
+
+@pytest.mark.parametrize("shape, key, shape_out, values", GETITEMS,
+                         ids=[str(k) for _, k, _, _ in GETITEMS])
+def test_advanced_getitem(shape, key, shape_out, values):
+    x = nd.arange(int(np.prod(shape))).reshape(shape)
+    y = x[key]
+    assert y.shape == shape_out
+    np.testing.assert_array_equal(y.asnumpy().ravel(), values)
+
+
+@pytest.mark.parametrize("key", [[0, 7], [[-4]], ([[0, 3]], [1]), (slice(None), [4])])
+def test_index_array_out_of_range_is_an_index_error(key):
+    with pytest.raises(IndexError, match="out of bounds"):
+        nd.arange(12).reshape((3, 4))[key]
+
+
+def test_nd_index_arrays_and_float_keys():
+    x = nd.arange(12).reshape((3, 4))
+    np.testing.assert_array_equal(x[nd.array([0, 2]), 1].asnumpy(), [1, 9])
+    np.testing.assert_array_equal(x[nd.array([1.7])].asnumpy(), [[4, 5, 6, 7]])
+    with pytest.raises(ValueError, match="does not support slicing with key 1.5"):
+        x[1.5]
+    with pytest.raises(IndexError):  # NumPy's exception type works too
+        x[1.5]
+
+
+def test_advanced_index_gradient():
+    from tracegrad import autograd
+    x = nd.array([[1.0, -2.0, 3.0], [0.5, 4.0, -1.5]])
+    x.attach_grad()
+    with autograd.record():
+        y = x[[0, 1, 1], [2, 0, 0]]
+        loss = nd.sum(y * nd.array([1.0, 2.0, 3.0]))
+    loss.backward()
+    np.testing.assert_array_equal(y.asnumpy(), [3.0, 0.5, 0.5])
+    np.testing.assert_array_equal(x.grad.asnumpy(), [[0, 0, 1], [5, 0, 0]])  # MXNet's
+
+
+def test_advanced_index_under_jit_with_a_traced_index():
+    import tracegrad
+    f = tracegrad.jit(lambda a, i: a[i, 1:3])
+    y = f(nd.arange(12).reshape((3, 4)), nd.array([-1, 0]))
+    np.testing.assert_array_equal(y.asnumpy(), [[9, 10], [1, 2]])
+    g = tracegrad.grad(lambda a: (a[[0, 0, 2], 1:3] ** 2).sum())
+    np.testing.assert_array_equal(g(nd.arange(12).reshape((3, 4))).asnumpy(),
+                                  [[0, 4, 8, 0], [0, 0, 0, 0], [0, 18, 20, 0]])
+
+
+# (shape, key, value, MXNet's array afterwards)
+SETITEMS = [
+    ((2, 2, 2, 2), (1, 1, 1, 1), [7.0], list(range(15)) + [7]),
+    ((3, 4), ([0, 1], [1, 2]), [5.0, 6.0], [0, 5, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]),
+    ((3, 4), ([0], [1, 2]), 5, [0, 5, 5, 3, 4, 5, 6, 7, 8, 9, 10, 11]),
+    ((3, 4), ([0, 0], [1, 1]), [5.0, 6.0], [0, 6, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]),
+    ((3, 4), (slice(None, None, -1), slice(0, 2, 2)), [6.0],
+     [6, 1, 2, 3, 6, 5, 6, 7, 6, 9, 10, 11]),
+    ((3, 4), 1, np.ones((1, 1, 4)), [0, 1, 2, 3, 1, 1, 1, 1, 8, 9, 10, 11]),
+    ((3, 4), [True, False, True], 0, [0, 0, 0, 0, 0, 0, 0, 0, 8, 9, 10, 11]),  # rows 1, 0
+    ((2, 3, 4), (slice(None), [0, 2], 1), [1.0, 2.0],
+     [0, 1, 2, 3, 4, 5, 6, 7, 8, 2, 10, 11, 12, 1, 14, 15, 16, 17, 18, 19, 20, 2, 22, 23]),
+]
+
+
+@pytest.mark.parametrize("shape, key, value, after", SETITEMS,
+                         ids=[str(k) for _, k, _, _ in SETITEMS])
+def test_setitem_forms(shape, key, value, after):
+    x = nd.arange(int(np.prod(shape))).reshape(shape)
+    x[key] = nd.array(value) if isinstance(value, list) else value
+    np.testing.assert_array_equal(x.asnumpy().ravel(), after)
+
+
+def test_setitem_negative_and_out_of_range_index_arrays():
+    # MXNet 1.9.1 ignores a negative index here and silently skips an out-of-range one
+    # (docs/from_mxnet.md): tracegrad counts from the end and raises, as getitem does
+    x = nd.arange(12).reshape((3, 4))
+    x[[-1, 0]] = nd.array([[1.0], [2.0]])
+    np.testing.assert_array_equal(x.asnumpy()[:, 0], [2, 4, 1])
+    with pytest.raises(IndexError, match="out of bounds"):
+        x[[0, 7]] = 1
+    with pytest.raises(ValueError, match="does not support slicing"):
+        x[1.5] = 0
