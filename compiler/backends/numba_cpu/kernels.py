@@ -129,7 +129,7 @@ def compiled(job: dict) -> Any:
 def compile_stats() -> dict[str, int]:
     """Numba compilations in this process, and how many came from numba's disk cache."""
     overloads = hits = 0
-    for pair in _KERNELS.values():
+    for pair in list(_KERNELS.values()):  # a snapshot: other threads may add kernels
         for d in pair:
             overloads += len(d.overloads)
             hits += sum(d.stats.cache_hits.values())
