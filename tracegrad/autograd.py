@@ -39,6 +39,8 @@ from tracegrad.tape import (
     NoVariable,
     OutputRef,
     VarNode,
+    dead,
+    free_graph,
     node_of,
     recorded_graph,
     topo_order,
@@ -154,7 +156,7 @@ def _run_backward(heads: list[NDArray], head_grads: Sequence[Any] | None,
                        if prim.multiple_results else _rewrap(out, node))
             in_cts = vjp_of(prim, g, out, args, node.params, parents, int_grads=True)
             for p, ct in zip(parents, in_cts):
-                if ct is None or p is None or p is NO_VARIABLE:
+                if ct is None or p is None or p is NO_VARIABLE or dead(p, node.seq):
                     continue
                 if type(p) is OutputRef:
                     _add_entry_ct(cts, p, ct)
@@ -165,9 +167,7 @@ def _run_backward(heads: list[NDArray], head_grads: Sequence[Any] | None,
     finally:
         FLAGS.reset(saved)
     if not retain_graph:
-        for node in order:
-            if type(node) is Node:
-                node.free()
+        free_graph(order)
     return cts, order
 
 
@@ -268,9 +268,7 @@ def _compiled_backward(heads: list, head_grads: Any, retain_graph: bool) -> tupl
         return None, order
     variables, grads = result
     if not retain_graph:
-        for node in order:
-            if type(node) is Node:
-                node.freed, node.args, node.out = True, None, None  # Node.free, inlined
+        free_graph(order)
     by_id = {id(v): g for v, g in zip(variables, grads)}
     return (reached, [by_id.get(id(v)) for v in reached]), order
 

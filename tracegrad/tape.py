@@ -49,12 +49,29 @@ class Node:
         self.args = args  # the raw input values (NumPy arrays or Python scalars)
         self.out = out  # the raw output value (a tuple for multiple results)
         self.parents = parents  # the entry of each input when it was recorded
-        self.freed = False
+        self.freed = 0  # once freed by backward(): the sequence number at that moment
 
-    def free(self) -> None:
-        self.freed = True
+    def free(self, when: int) -> None:
+        self.freed = when
         self.args = None
         self.out = None
+
+
+def free_graph(order: list) -> None:
+    """Free the nodes of ``order`` (a backward() without retain_graph). An array computed by
+    one of them is a constant to nodes recorded afterwards, as in MXNet; nodes recorded
+    before still need it, and differentiating them is a GraphFreedError."""
+    when = next(_SEQ)
+    for node in order:
+        if type(node) is Node:
+            node.freed, node.args, node.out = when, None, None
+
+
+def dead(entry: Any, seq: int) -> bool:
+    """Whether ``entry``, an input of the node numbered ``seq``, is a value of a graph freed
+    before that node was recorded: a constant for it."""
+    node = entry.node if type(entry) is OutputRef else entry
+    return type(node) is Node and 0 < node.freed < seq
 
 
 class OutputRef:
@@ -102,7 +119,7 @@ def topo_order(heads: list) -> list:
         seen[id(node)] = node
         if type(node) is Node:
             for p in node.parents:
-                if p is not None and p is not NO_VARIABLE:
+                if p is not None and p is not NO_VARIABLE and not dead(p, node.seq):
                     if type(p) is OutputRef:
                         p = p.node
                     if id(p) not in seen:
@@ -137,7 +154,7 @@ def recorded_graph(heads: list, consts_as_inputs: bool = False,
         outvars = [Var(ShapedArray(tuple(o.shape), o.dtype)) for o in outs]
         ins = []
         for p, a in zip(node.parents, node.args):
-            if p is not None and type(p) is not NoVariable:
+            if p is not None and type(p) is not NoVariable and not dead(p, node.seq):
                 src = node_of(p)
                 v = names[id(src)]
                 ins.append(v[p.index] if type(p) is OutputRef else v)
@@ -199,7 +216,7 @@ def signature_and_values(order: list, heads: list) -> tuple[tuple, list] | None:
         # the node's own offset too: with it, equal keys mean equal positions of every parent
         key: list = [node.prim, base - seq, tuple(sorted(params.items())) if params else ()]
         for p, a in zip(node.parents, node.args):
-            if p is None or p is NO_VARIABLE:
+            if p is None or p is NO_VARIABLE or dead(p, seq):
                 if type(a) is float:  # by type only: its value is an input
                     key.append("f")
                     consts.append(node.out.dtype.type(a))
