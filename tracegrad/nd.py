@@ -29,6 +29,7 @@ from tracegrad import ndarray_compat as _compat  # noqa: E402
 from tracegrad.dlpack import *  # noqa: E402,F401,F403  (from_numpy, from_dlpack, ...)
 from tracegrad.opargs import reject_unknown as _reject  # noqa: E402
 from tracegrad.opargs import write_out as _write_out  # noqa: E402
+from tracegrad.ops_aliases import *  # noqa: E402,F401,F403  (Reshape, Concat, SequenceMask, ...)
 from tracegrad.ops_layout import *  # noqa: E402,F401,F403  (diag, split_v2, ...)
 from tracegrad.ops_logic import *  # noqa: E402,F401,F403  (broadcast_add, logical_and, ...)
 from tracegrad.ops_math import *  # noqa: E402,F401,F403  (tan, arcsin, log10, softmin, ...)
