@@ -38,7 +38,8 @@ def run_example(name: str, *args: str, timeout: float = 120, prelude: str | None
 
 def test_every_example_has_a_test():
     tested = {"seed_autograd.py", "linear_regression.py", "mlp_digits.py", "control_flow.py",
-              "graph_pictures.py", "newton_physics.py", "gluon_mlp_digits.py"}
+              "graph_pictures.py", "newton_physics.py", "gluon_mlp_digits.py",
+              "lenet_digits.py"}
     assert {p.name for p in EXAMPLES.glob("*.py")} <= tested
 
 
@@ -108,6 +109,15 @@ def test_gluon_mlp_digits():
     assert "tracegrad.jit(hybridsequential0)" in out and "FALLBACK" not in out
     assert "OK: the hybridized Gluon MLP reached at least 97% test accuracy" in out
     proc = run_example("gluon_mlp_digits.py", prelude="import sys; sys.modules['sklearn'] = None")
+    assert "scikit-learn is not installed" in proc.stdout
+
+
+def test_lenet_digits():
+    pytest.importorskip("sklearn")
+    out = run_example("lenet_digits.py", timeout=300).stdout
+    assert "Conv2D(1 -> 16" in out and "FALLBACK" not in out
+    assert "OK: the hybridized LeNet reached at least 97% test accuracy" in out
+    proc = run_example("lenet_digits.py", prelude="import sys; sys.modules['sklearn'] = None")
     assert "scikit-learn is not installed" in proc.stdout
 
 
