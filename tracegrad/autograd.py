@@ -13,6 +13,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from tracegrad._compiler import prims as P
 from tracegrad._compiler.core import Primitive, ShapedArray, vjp_of
 from tracegrad._compiler.ir import Graph
 from tracegrad.errors import (
@@ -107,10 +108,21 @@ def _head_grad(h: NDArray, g: Any, i: int, create_graph: bool) -> Any:
         val = np.ones(h.shape, dtype=h._data.dtype)
         return _wrap(val) if create_graph else val
     gd = g._data if isinstance(g, NDArray) else np.asarray(g, dtype=h._data.dtype)
-    if tuple(gd.shape) != h.shape:
+    if gd.dtype != h._data.dtype:
         raise HeadGradientError(
-            f"head gradient {i} has shape {tuple(gd.shape)} but its head has shape {h.shape}; "
-            "they must be equal (MXNet would silently accept this and give wrong gradients)")
+            f"head gradient {i} has dtype {gd.dtype.name} but its head has dtype "
+            f"{h._data.dtype.name}; cast it first, e.g. g.astype('{h._data.dtype.name}') "
+            "(MXNet raises here too)")
+    if tuple(gd.shape) != h.shape:
+        if gd.size != h.size:
+            raise HeadGradientError(
+                f"head gradient {i} has shape {tuple(gd.shape)} ({gd.size} elements) but its "
+                f"head has shape {h.shape} ({h.size} elements); they must have the same size "
+                "(MXNet would silently accept this and give wrong gradients)")
+        # the same size: MXNet reads it in the head's shape
+        if create_graph and isinstance(g, NDArray):
+            return apply(P.reshape, (g,), {"shape": h.shape})
+        gd = gd.reshape(h.shape)
     if create_graph:
         return g if isinstance(g, NDArray) else _wrap(gd)
     return gd

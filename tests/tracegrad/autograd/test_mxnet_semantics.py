@@ -115,3 +115,31 @@ def test_differentiating_a_freed_graph_again_is_still_an_error():
         b.backward()
     with pytest.raises(GraphFreedError):  # MXNet fails here too (an internal error)
         c.backward()
+
+
+# -- head gradients ---------------------------------------------------------------------------
+
+
+def test_head_gradient_of_the_same_size_is_read_in_the_head_shape():
+    x = nd.array([[1.0, -2.0, 3.0], [0.5, 4.0, -1.5]])
+    x.attach_grad()
+    with autograd.record():
+        y = x * 2
+    y.backward(nd.arange(6).reshape((3, 2)))
+    np.testing.assert_array_equal(x.grad.asnumpy(), [[0, 2, 4], [6, 8, 10]])  # MXNet's
+    with autograd.record():
+        y = (x * 2).reshape((6, 1))
+    (g,) = autograd.grad(y, [x], head_grads=nd.arange(6), create_graph=True)
+    np.testing.assert_array_equal(g.asnumpy(), [[0, 2, 4], [6, 8, 10]])
+
+
+def test_head_gradient_of_another_size_or_dtype_is_an_error():
+    from tracegrad.errors import HeadGradientError
+    x = nd.ones((2, 3))
+    x.attach_grad()
+    with autograd.record():
+        y = x * 2
+    with pytest.raises(HeadGradientError, match="same size"):
+        y.backward(nd.ones((4,)), retain_graph=True)
+    with pytest.raises(HeadGradientError, match="dtype float64"):  # MXNet raises too
+        y.backward(nd.ones((2, 3), dtype="float64"))
