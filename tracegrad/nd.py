@@ -32,6 +32,7 @@ from tracegrad.opargs import write_out as _write_out  # noqa: E402
 from tracegrad.ops_aliases import *  # noqa: E402,F401,F403  (Reshape, Concat, SequenceMask, ...)
 from tracegrad.ops_layout import *  # noqa: E402,F401,F403  (diag, split_v2, ...)
 from tracegrad.ops_logic import *  # noqa: E402,F401,F403  (broadcast_add, logical_and, ...)
+from tracegrad.ops_loss import *  # noqa: E402,F401,F403  (SoftmaxOutput, MakeLoss, ...)
 from tracegrad.ops_math import *  # noqa: E402,F401,F403  (tan, arcsin, log10, softmin, ...)
 from tracegrad.ops_nn import *  # noqa: E402,F401,F403  (FullyConnected, ...)
 from tracegrad.ops_shape import *  # noqa: E402,F401,F403  (slice, pad, moveaxis, ...)
