@@ -46,11 +46,13 @@ def _hypot(a: NDArray, b: NDArray) -> NDArray:
     if "f" not in kinds:  # integers: computed in float64 and truncated, as MXNet does
         dtype = np.result_type(a.dtype, b.dtype)
         return _hypot(a.astype(np.float64), b.astype(np.float64)).astype(dtype)
-    m = ops.maximum(ops.abs(a), ops.abs(b))
+    aa, ab = ops.abs(a), ops.abs(b)
+    m = ops.maximum(aa, ab)
     scale = ops.stop_gradient(ops.where(m > 0.0, m, 1.0))
     u, v = a / scale, b / scale
     r = ops.sqrt(u * u + v * v) * scale
-    return ops.where(m == float("inf"), m, r)  # hypot(inf, nan) is inf
+    inf = float("inf")
+    return ops.where(aa == inf, aa, ops.where(ab == inf, ab, r))  # hypot(inf, nan) is inf
 
 
 def _broadcast(name: str, fn: Callable[[NDArray, NDArray], NDArray], what: str) -> Any:
