@@ -57,7 +57,15 @@ tanh = _unary("tanh", np.tanh, lambda g, out, x: [g * (1.0 - out * out)])
 sin = _unary("sin", np.sin, lambda g, out, x: [g * cos(x)])
 cos: Primitive = _unary("cos", np.cos, lambda g, out, x: [-(g * sin(x))])
 abs = _unary("abs", np.abs, lambda g, out, x: [g * sign(x)], away_from_ties)
-sign: Primitive = _unary("sign", np.sign, _zero, away_from_ties)
+def _sign_impl(x: np.ndarray) -> np.ndarray:
+    # MXNet's sign(NaN) is 0 (NumPy's is NaN)
+    x = np.asarray(x)
+    out = np.sign(x)
+    return np.where(x == x, out, 0).astype(out.dtype, copy=False) if x.dtype.kind in "fc" \
+        else out
+
+
+sign: Primitive = _unary("sign", _sign_impl, _zero, away_from_ties)
 floor = _unary("floor", np.floor, _zero, away_from_ties)
 ceil = _unary("ceil", np.ceil, _zero, away_from_ties)
 def _round_impl(x: np.ndarray) -> np.ndarray:
@@ -93,8 +101,9 @@ def _relu_impl(x: np.ndarray) -> np.ndarray:
     return np.maximum(x, 0).astype(x.dtype, copy=False)
 
 
-# MXNet's relu has gradient 0 at x == 0.
-relu = _unary("relu", _relu_impl, lambda g, out, x: [where(x > 0, g, 0.0)], away_from_ties)
+# MXNet's relu has gradient 0 at x == 0 (and -inf) and NaN at NaN.
+relu = _unary("relu", _relu_impl,
+              lambda g, out, x: [where(x > 0, g, where(ne(x, x), x, 0.0))], away_from_ties)
 
 
 def _stop_impl(x: np.ndarray) -> np.ndarray:
@@ -133,7 +142,8 @@ div = _binary("div", np.divide, lambda g, out, x, y: [g / y, -(g * out / y)],
 
 
 def _pow_vjp(g: Any, out: Any, x: Any, y: Any) -> list:
-    gx = g * y * (x ** (y - 1.0)) if not isinstance(y, (int, float)) or y != 0 else None
+    # y * x**(y-1) even for y == 0, as MXNet: NaN at x == 0 (0 * inf), -0 at x == -inf
+    gx = g * y * (x ** (y - 1.0))
     # d/dy x**y = x**y log x, defined for x > 0; elsewhere the gradient is set to 0, not NaN.
     gy = g * out * log(where(x > 0, x, 1.0)) if not isinstance(y, (int, float)) else None
     return [gx, gy]
@@ -162,7 +172,17 @@ def _tie_free() -> list:
 
 maximum = _binary("maximum", np.maximum, _max_vjp, _tie_free)
 minimum = _binary("minimum", np.minimum, _min_vjp, _tie_free)
-mod = _binary("mod", np.mod, lambda g, out, x, y: [g, -(g * floor(x / y))],
+def _mod_impl(a: Any, b: Any) -> np.ndarray:
+    """MXNet's mod: the sign of the divisor like NumPy, but 0 (not NaN) for a zero divisor,
+    and +0 (not -0) for a zero result of operands of different signs."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = np.asarray(np.fmod(a, b))  # Python scalars stay weak: float32 % 2.0 is float32
+        fix = (a < 0) != (b < 0)
+        out = np.where(fix, r + np.where(r != 0, b, 0).astype(r.dtype, copy=False), r)
+        return np.where(b == 0, 0, out).astype(r.dtype, copy=False)
+
+
+mod = _binary("mod", _mod_impl, lambda g, out, x, y: [g, -(g * floor(x / y))],
               # x/y stays 0.4 away from an integer, where floor (so mod) jumps.
               lambda: [(((np.arange(12.0).reshape(3, 4) - 6.4) * 0.7, np.full((3, 4), 0.7)),
                         {})])
@@ -177,7 +197,7 @@ def _compare(name: str, ufunc: np.ufunc) -> Primitive:
 
 
 eq = _compare("eq", np.equal)
-ne = _compare("ne", np.not_equal)
+ne: Primitive = _compare("ne", np.not_equal)
 lt = _compare("lt", np.less)
 le = _compare("le", np.less_equal)
 gt = _compare("gt", np.greater)

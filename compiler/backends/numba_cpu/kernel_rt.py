@@ -2,7 +2,8 @@
 
 Each is ``njit(inline='always')``, so it is compiled into the kernel's loop with the kernel's
 fastmath flags. NaN handling follows NumPy: ``maximum``/``minimum`` propagate NaN (Python's
-``max`` would not), ``mod`` takes the sign of the divisor.
+``max`` would not), ``mod`` takes the sign of the divisor (MXNet's rule: 0 for a zero
+divisor, never -0 for operands of different signs).
 """
 
 from __future__ import annotations
@@ -33,9 +34,12 @@ def sign(x):  # noqa: ANN001, ANN201
 
 @_inline
 def mod(a, b):  # noqa: ANN001, ANN201
+    # MXNet's: 0 for b == 0, +0 for a zero result of operands of different signs
+    if b == 0:
+        return b - b
     r = np.fmod(a, b)
-    if r != 0 and ((b < 0) != (r < 0)):
-        r += b
+    if (a < 0) != (b < 0):
+        r = r + (b if r != 0 else r - r)  # -0 + 0 is +0
     return r
 
 

@@ -45,7 +45,7 @@ SCALAR: dict[str, str] = {
     "sin": "sin({0})",
     "cos": "cos({0})",
     "abs": "abs({0})",
-    "sign": "sign({0})",
+    "sign": "(sign({0}) if {0} == {0} else {zero})",  # MXNet: sign(NaN) is 0
     "floor": "floor({0})",
     "ceil": "ceil({0})",
     "round": "round_half_away({0})",  # MXNet rounds halves away from zero

@@ -143,3 +143,38 @@ def test_head_gradient_of_another_size_or_dtype_is_an_error():
         y.backward(nd.ones((4,)), retain_graph=True)
     with pytest.raises(HeadGradientError, match="dtype float64"):  # MXNet raises too
         y.backward(nd.ones((2, 3), dtype="float64"))
+
+
+# -- gradients at NaN, inf and 0 --------------------------------------------------------------
+
+SPECIAL = [np.nan, -np.inf, np.inf, -1.0, 0.0, 1.0]
+
+
+def _grad(f, values):
+    x = nd.array(values)
+    x.attach_grad()
+    with autograd.record():
+        y = f(x)
+    y.backward()
+    return x.grad.asnumpy()
+
+
+def test_relu_gradient_at_nan_is_nan():
+    np.testing.assert_array_equal(_grad(nd.relu, SPECIAL), [np.nan, 0, 1, 0, 0, 1])
+
+
+def test_power_zero_exponent_gradient():
+    g = _grad(lambda x: x ** 0.0, SPECIAL)
+    np.testing.assert_array_equal(g, [np.nan, 0, 0, 0, np.nan, 0])  # MXNet: 0 * x**-1
+    g = _grad(lambda x: nd.power(x, nd.zeros_like(x)), SPECIAL)
+    np.testing.assert_array_equal(g, [np.nan, 0, 0, 0, np.nan, 0])
+
+
+def test_abs_gradient_at_nan_is_zero():
+    np.testing.assert_array_equal(_grad(nd.abs, SPECIAL), [0, -1, 1, -1, 0, 1])
+
+
+def test_compiled_relu_gradient_at_nan():
+    import tracegrad
+    g = tracegrad.grad(lambda a: nd.relu(a).sum())(nd.array(SPECIAL))
+    np.testing.assert_array_equal(g.asnumpy(), [np.nan, 0, 1, 0, 0, 1])

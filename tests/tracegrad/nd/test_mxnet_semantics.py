@@ -175,3 +175,29 @@ def test_setitem_negative_and_out_of_range_index_arrays():
         x[[0, 7]] = 1
     with pytest.raises(ValueError, match="does not support slicing"):
         x[1.5] = 0
+
+
+# -- NaN, signed zeros and mod ----------------------------------------------------------------
+
+
+def test_sign_of_nan_is_zero():
+    x = nd.array([np.inf, -np.inf, np.nan, 0.0, -0.0])
+    np.testing.assert_array_equal(nd.sign(x).asnumpy(), [1, -1, 0, 0, 0])
+    assert nd.sign(nd.array([-2, 0, 3], dtype="int32")).asnumpy().tolist() == [-1, 0, 1]
+
+
+def test_mod_follows_mxnet_sign_rule():
+    a = nd.array([[1.5, -2.0, 3.0], [4.0, 0.5, -6.0]])
+    b = nd.array([[2.0, 2.0, -1.5], [0.5, 4.0, 3.0]])
+    for out in (a % b, nd.modulo(a, b)):
+        r = out.asnumpy()
+        np.testing.assert_array_equal(r, [[1.5, 0, 0], [0, 0.5, 0]])
+        assert not np.signbit(r).any()  # MXNet prints 0., NumPy's mod gives -0.
+    r = (3.0 % b).asnumpy()
+    np.testing.assert_array_equal(r, [[1, 1, 0], [0, 3, 0]])
+    assert not np.signbit(r).any()
+    # a zero divisor gives 0 (NumPy: NaN), -0 % 2 stays -0 (MXNet's)
+    r = (nd.array([3.0, np.nan, -0.0]) % nd.array([0.0, 0.0, 2.0])).asnumpy()
+    np.testing.assert_array_equal(r, [0, 0, 0])
+    assert np.signbit(r).tolist() == [False, False, True]
+    assert (a % 2.0).dtype == np.float32
