@@ -233,14 +233,23 @@ def load(fname: str | os.PathLike, format: str | None = None) -> Any:
     else:
         fmt = _file_format(fname, format, "load")
     if fmt != "npz":
-        data = mxnet_format.load(fname)
-        if isinstance(data, dict):
-            return {k: NDArray(v) for k, v in data.items()}
-        return [NDArray(v) for v in data]
+        return _wrap_loaded(mxnet_format.load(fname))
     with np.load(fname, allow_pickle=False) as z:
         if z.files and z.files[0].startswith("d:"):  # a dict, in the order it was saved
             return {k[2:]: NDArray(z[k]) for k in z.files}
         return [NDArray(z[k]) for k in sorted(z.files)]
+
+
+def _wrap_loaded(data: Any) -> Any:
+    if isinstance(data, dict):
+        return {k: NDArray(v) for k, v in data.items()}
+    return [NDArray(v) for v in data]
+
+
+def load_frombuffer(buf: Any) -> Any:
+    """Load arrays from the bytes of a file of :func:`save` / ``mxnet.nd.save`` (MXNet's
+    format): a list of NDArrays, or a dict if names were saved."""
+    return _wrap_loaded(mxnet_format.loads(buf, label="nd.load_frombuffer's buffer"))
 
 
 _METHODS = ("reshape", "transpose", "swapaxes", "expand_dims", "flatten", "squeeze",
@@ -268,4 +277,5 @@ NDArray.zeros_like = zeros_like  # type: ignore[attr-defined]
 NDArray.ones_like = ones_like  # type: ignore[attr-defined]
 
 __all__ = ["NDArray", "Context", "cpu", "CPU", "array", "arange", "zeros", "ones", "full",
-           "empty", "eye", "linspace", "zeros_like", "ones_like", "waitall", "save", "load"]
+           "empty", "eye", "linspace", "zeros_like", "ones_like", "waitall", "save", "load",
+           "load_frombuffer"]
