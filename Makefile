@@ -54,6 +54,7 @@ bench: bench-deps
 	$(PY) benchmarks/bench_eager.py
 	$(PY) benchmarks/bench_fusion.py
 	$(PY) benchmarks/bench_latency.py
+	$(PY) benchmarks/bench_lenet.py
 	$(PY) benchmarks/report.py
 
 clean:
