@@ -55,6 +55,15 @@ from .elementwise import (  # noqa: F401
     where,
 )
 from .linalg import matmul  # noqa: F401
+from .linalg_extra import (  # noqa: F401
+    cholesky,
+    det,
+    eigh,
+    inverse,
+    lq,
+    slogdet,
+    triangular_solve,
+)
 from .movement import (  # noqa: F401
     broadcast_to,
     concatenate,
