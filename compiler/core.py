@@ -17,6 +17,7 @@ priority; with no handler among the arguments the NumPy implementation runs dire
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from typing import Any, Callable, NamedTuple
 
 import numpy as np
@@ -97,12 +98,18 @@ def register_handler(cls: type, priority: int, handler: BindHandler) -> None:
     _HANDLERS[cls] = (priority, handler)
 
 
-_AMBIENT: list[BindHandler | None] = [None]
+# Per thread and per context (asyncio task): a trace in one thread never receives another
+# thread's eager random draws.
+_AMBIENT: ContextVar[BindHandler | None] = ContextVar("tracegrad_ambient", default=None)
+_ambient = _AMBIENT.get  # bound once: bind reads it on every call without array handlers
 
 
-def set_ambient(handler: BindHandler | None) -> None:
-    """Install the handler that receives primitives with no array arguments (see tracing)."""
-    _AMBIENT[0] = handler
+def set_ambient(handler: BindHandler | None) -> BindHandler | None:
+    """Install, for the current thread (and context), the handler that receives primitives
+    with no array arguments (see tracing); returns the previous one."""
+    previous = _AMBIENT.get()
+    _AMBIENT.set(handler)
+    return previous
 
 
 def bind(prim: Primitive, args: tuple, params: Params) -> Any:
@@ -114,7 +121,7 @@ def bind(prim: Primitive, args: tuple, params: Params) -> Any:
             best = h
     if best is not None:
         return best[1](prim, args, params)
-    ambient = _AMBIENT[0]
+    ambient = _ambient()
     if ambient is not None and not any(is_array(a) for a in args):
         return ambient(prim, args, params)
     return prim.impl(*args, **params)
