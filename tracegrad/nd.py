@@ -23,7 +23,7 @@ from tracegrad.ops_conv import *  # noqa: F401,F403  (Convolution, Pooling, ...)
 _DEFAULT = np.float32
 
 # MXNet's nd operators beyond tracegrad.ops, one module per family
-from tracegrad import contrib  # noqa: E402,F401  (nd.contrib.isinf, ...)
+from tracegrad import contrib, linalg  # noqa: E402,F401  (nd.contrib.isinf, nd.linalg.det)
 from tracegrad import dlpack as _dlpack  # noqa: E402
 from tracegrad import ndarray_compat as _compat  # noqa: E402
 from tracegrad.dlpack import *  # noqa: E402,F401,F403  (from_numpy, from_dlpack, ...)
@@ -32,6 +32,7 @@ from tracegrad.opargs import write_out as _write_out  # noqa: E402
 from tracegrad.ops_aliases import *  # noqa: E402,F401,F403  (Reshape, Concat, SequenceMask, ...)
 from tracegrad.ops_gather import *  # noqa: E402,F401,F403  (gather_nd, scatter_nd, ...)
 from tracegrad.ops_layout import *  # noqa: E402,F401,F403  (diag, split_v2, ...)
+from tracegrad.ops_linalg import *  # noqa: E402,F401,F403  (linalg_gemm, khatri_rao, ...)
 from tracegrad.ops_logic import *  # noqa: E402,F401,F403  (broadcast_add, logical_and, ...)
 from tracegrad.ops_loss import *  # noqa: E402,F401,F403  (SoftmaxOutput, MakeLoss, ...)
 from tracegrad.ops_math import *  # noqa: E402,F401,F403  (tan, arcsin, log10, softmin, ...)
