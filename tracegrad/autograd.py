@@ -77,6 +77,8 @@ def mark_variables(variables: Sequence[NDArray] | NDArray,
             raise TypeError("attach_grad() inside a jit-traced function is not supported; "
                             "use tracegrad.grad instead")
         v._node = VarNode(v, g, req)
+        if FRESH_GRADS.get(id(v)) is v:  # a new gradient buffer is not fresh (MXNet)
+            del FRESH_GRADS[id(v)]
 
 
 def _check_heads(heads: list[NDArray]) -> None:
@@ -244,6 +246,7 @@ def backward(heads: NDArray | Sequence[NDArray], head_grads: Any = None,
     for v in variables:
         ct = cts.get(id(v))
         if v.grad_req == "null":
+            v.grad = None  # as MXNet: a 'null' variable reached by backward has no gradient
             continue
         FRESH_GRADS[id(v.array)] = v.array
         buf = v.grad._data

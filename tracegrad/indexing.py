@@ -84,6 +84,9 @@ def normalize_key(key: Any, ndim: int) -> tuple[tuple, bool]:
     return tuple(out), advanced
 
 
+_ALL = slice(None)
+
+
 def _check_int(i: int, n: int, axis: int) -> int:
     if not -n <= i < n:
         raise IndexError(f"index {i} is out of bounds for axis {axis} with size {n}")
@@ -95,6 +98,8 @@ def getitem(x: Any, key: Any) -> Any:
 
     shape = x.shape
     tk = type(key)
+    if tk is slice and key == _ALL:
+        return x  # MXNet's x[:] is x itself
     if tk is int or tk is slice:
         key = (key,)
     elif tk is tuple and all(type(k) is int or type(k) is slice for k in key):
@@ -123,9 +128,9 @@ def getitem(x: Any, key: Any) -> Any:
         axis += 1
     out_shape.extend(shape[axis:])
     full = all(t == (0, n, 1) for t, n in zip(index, shape))
-    y = x if full else apply(P.slice_p, (x,), {"index": tuple(index)})
     target = tuple(out_shape) if out_shape else (1,)
-    if target != y.shape:
+    y = x if full else apply(P.slice_p, (x,), {"index": tuple(index)})
+    if target != y.shape or y is x:  # a new array (copy on write), as MXNet's view is
         y = apply(P.reshape, (y,), {"shape": target})
     return y
 

@@ -1,6 +1,6 @@
 """NDArray methods of MXNet that are not operators: ``slice_assign``,
-``slice_assign_scalar``, ``tostype``, ``writable``, ``as_nd_ndarray``, ``as_np_ndarray``
-(attached to NDArray by :mod:`tracegrad.nd`)."""
+``slice_assign_scalar``, ``tostype``, ``writable``, ``_fresh_grad``, ``as_nd_ndarray``,
+``as_np_ndarray`` (attached to NDArray by :mod:`tracegrad.nd`)."""
 
 from __future__ import annotations
 
@@ -65,6 +65,32 @@ def _writable(self: NDArray) -> bool:
 
 writable = property(_writable)
 
+
+def _get_fresh_grad(self: NDArray) -> int:
+    """1 when ``backward()`` wrote this variable's gradient since it was attached or the flag
+    was last cleared (``x._fresh_grad = False``, as gluon's Trainer does after a step), else
+    0; 0 for an array that is not a variable. MXNet's NDArray._fresh_grad."""
+    from tracegrad.autograd import FRESH_GRADS
+
+    return int(FRESH_GRADS.get(id(self)) is self)
+
+
+def _set_fresh_grad(self: NDArray, state: Any) -> None:
+    from tracegrad.autograd import FRESH_GRADS
+    from tracegrad.errors import NotInGraphError
+    from tracegrad.tape import VarNode
+
+    if type(self._node) is not VarNode:
+        raise NotInGraphError("_fresh_grad: this NDArray has not been marked as a variable "
+                              "(attach_grad) and does not have gradient state")
+    if state:
+        FRESH_GRADS[id(self)] = self
+    elif FRESH_GRADS.get(id(self)) is self:
+        del FRESH_GRADS[id(self)]
+
+
+_fresh_grad = property(_get_fresh_grad, _set_fresh_grad)
+
 METHODS = {"slice_assign": slice_assign, "slice_assign_scalar": slice_assign_scalar,
            "tostype": tostype, "as_nd_ndarray": as_nd_ndarray, "as_np_ndarray": as_np_ndarray,
-           "writable": writable}
+           "writable": writable, "_fresh_grad": _fresh_grad}

@@ -286,7 +286,7 @@ def reshape(data: Any, shape: Any = None, *args: int, reverse: bool = False,
     if isinstance(shape, (int, np.integer)):
         shape = (shape,) + args
     new = infer_reshape(x.shape, check_shape(shape, "reshape", allow=(-1, -2, -3, -4)), reverse)
-    y = x if new == x.shape else apply(P.reshape, (x,), {"shape": new})
+    y = apply(P.reshape, (x,), {"shape": new})  # a new array even for the same shape
     return y if out is None else write_out("nd.reshape", y, out)
 
 

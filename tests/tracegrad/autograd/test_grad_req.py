@@ -37,7 +37,7 @@ class TestGradReq:
             y = x * w
         y.backward()
         check(w.grad, [1.0, 2.0])
-        check(x.grad, [0.0, 0.0])
+        assert x.grad is None  # MXNet: a 'null' variable reached by backward has no gradient
 
     def test_all_null_raises(self):
         x = var([1.0, 2.0], grad_req="null")

@@ -178,3 +178,20 @@ def test_compiled_relu_gradient_at_nan():
     import tracegrad
     g = tracegrad.grad(lambda a: nd.relu(a).sum())(nd.array(SPECIAL))
     np.testing.assert_array_equal(g.asnumpy(), [np.nan, 0, 1, 0, 0, 1])
+
+
+# -- grad_req='null' --------------------------------------------------------------------------
+
+
+def test_null_grad_req_has_no_gradient_after_backward():
+    x = nd.array([1.0, 2.0])
+    x.attach_grad(grad_req="null")
+    np.testing.assert_array_equal(x.grad.asnumpy(), [0, 0])  # MXNet: zeros until backward
+    z = nd.array([3.0, 4.0])
+    z.attach_grad()
+    with autograd.record():
+        y = x * z
+    y.backward()
+    assert x.grad is None and x._fresh_grad == 0
+    np.testing.assert_array_equal(z.grad.asnumpy(), [1, 2])
+    assert z._fresh_grad == 1

@@ -201,3 +201,50 @@ def test_mod_follows_mxnet_sign_rule():
     np.testing.assert_array_equal(r, [0, 0, 0])
     assert np.signbit(r).tolist() == [False, False, True]
     assert (a % 2.0).dtype == np.float32
+
+
+# -- sharing: x[:] is x, other slices and reshapes are copy on write -------------------------
+
+
+def test_full_slice_is_the_array_itself():
+    x = nd.arange(6).reshape((2, 3))
+    assert x[:] is x  # MXNet returns self
+    y = x[:]
+    y[0, 0] = 100
+    assert x[0, 0].asscalar() == 100
+
+
+@pytest.mark.parametrize("view", [lambda x: x[...], lambda x: x[:, :], lambda x: x[0:2],
+                                  lambda x: x.reshape((2, 3)), lambda x: x.reshape((6,)),
+                                  lambda x: x[1:], lambda x: x.detach()])
+def test_other_slices_and_reshapes_never_share_writes(view):
+    x = nd.arange(6).reshape((2, 3))
+    y = view(x)
+    assert y is not x
+    y[:] = -1
+    np.testing.assert_array_equal(x.asnumpy().ravel(), np.arange(6))  # docs/from_mxnet.md
+    x[:] = 7
+    assert (y.asnumpy() == -1).all()
+
+
+def test_detach_and_fresh_grad():
+    from tracegrad import autograd
+    x = nd.array([1.0, 2.0])
+    assert x._fresh_grad == 0
+    x.attach_grad()
+    assert x._fresh_grad == 0
+    with autograd.record():
+        y = x * 2
+        d = y.detach()
+    y.backward()
+    assert x._fresh_grad == 1 and type(x._fresh_grad) is int  # MXNet's int flag
+    assert x.grad._fresh_grad == 0 and d._fresh_grad == 0 and d.grad is None
+    assert x.detach().grad is None and x.detach()._fresh_grad == 0
+    x._fresh_grad = False
+    assert x._fresh_grad == 0
+    x._fresh_grad = True
+    assert x._fresh_grad == 1
+    x.attach_grad()  # a new buffer is not fresh
+    assert x._fresh_grad == 0
+    with pytest.raises(RuntimeError, match="not been marked as a variable"):
+        nd.array([1.0])._fresh_grad = 1
