@@ -61,7 +61,7 @@ CONV = [
      {"kernel": (3, 3), "stride": (2, 2), "target_shape": (8, 8), "num_filter": 3}),
     ("deconv2d_groups_dilate", "Deconvolution", {"data": (1, 4, 3, 4), "weight": (4, 1, 2, 3)},
      {"kernel": (2, 3), "stride": (2, 1), "dilate": (2, 2), "pad": (1, 0), "num_filter": 2,
-      "num_group": 2}),
+      "num_group": 2, "_mode": "plain"}),
     ("deconv1d", "Deconvolution", {"data": (2, 2, 5), "weight": (2, 3, 4)},
      {"kernel": (4,), "stride": (3,), "pad": (1,), "adj": (2,), "num_filter": 3}),
 ]
@@ -101,6 +101,45 @@ POOL = [
 FORWARD_ONLY = {"deconv2d_groups_dilate"}
 CASES = CONV + [("pool_" + name, "Pooling", {"data": shape}, params)
                 for name, params, shape in POOL]
+_BN = {"data": (4, 3, 2, 2), "gamma": (3,), "beta": (3,), "moving_mean": (3,),
+       "moving_var": (3,)}
+_LN = {"data": (3, 4, 5), "gamma": (5,), "beta": (5,)}
+OTHERS = [
+    ("batchnorm_train_fix_gamma", "BatchNorm", _BN, {}),
+    ("batchnorm_train", "BatchNorm", _BN, {"fix_gamma": False, "momentum": 0.8, "eps": 1e-4}),
+    # backward through predict mode: MXNet's CPU kernel differentiates the batch statistics
+    # it did not use (docs/gluon.md), tracegrad the forward pass as computed: forward only
+    ("batchnorm_predict", "BatchNorm", _BN, {"fix_gamma": False, "_train": False,
+                                            "_mode": "forward"}),
+    ("batchnorm_global_stats", "BatchNorm", _BN, {"fix_gamma": False,
+                                                  "use_global_stats": True}),
+    ("batchnorm_axis_last", "BatchNorm", {"data": (5, 4), "gamma": (4,), "beta": (4,),
+                                          "moving_mean": (4,), "moving_var": (4,)},
+     {"fix_gamma": False, "axis": -1}),
+    ("batchnorm_output_mean_var", "BatchNorm", _BN,
+     {"output_mean_var": True, "_mode": "forward"}),
+    ("batchnorm_output_mean_var_predict", "BatchNorm", _BN,
+     {"output_mean_var": True, "_mode": "forward", "_train": False}),
+    ("layernorm", "LayerNorm", _LN, {}),
+    ("layernorm_axis1", "LayerNorm", {"data": (3, 4, 5), "gamma": (4,), "beta": (4,)},
+     {"axis": 1, "eps": 1e-3}),
+    ("layernorm_output_mean_var", "LayerNorm", _LN,
+     {"output_mean_var": True, "_mode": "forward"}),
+] + [(f"activation_{t}", "Activation", {"data": (3, 4)}, {"act_type": t})
+     for t in ("relu", "sigmoid", "tanh", "softrelu", "softsign")] + [
+    ("leakyrelu", "LeakyReLU", {"data": (3, 4)}, {"slope": 0.1}),
+    ("leakyrelu_default", "LeakyReLU", {"data": (3, 4)}, {}),
+    ("leakyrelu_elu", "LeakyReLU", {"data": (3, 4)}, {"act_type": "elu", "slope": 0.7}),
+    # MXNet 1.9.1's selu gradient below 0 is not the derivative (docs/gluon.md): forward only
+    ("leakyrelu_selu", "LeakyReLU", {"data": (3, 4)}, {"act_type": "selu", "_mode": "forward"}),
+    ("leakyrelu_gelu", "LeakyReLU", {"data": (3, 4)}, {"act_type": "gelu"}),
+    ("leakyrelu_prelu", "LeakyReLU", {"data": (2, 3, 4), "gamma": (3,)}, {"act_type": "prelu"}),
+    ("leakyrelu_prelu_one", "LeakyReLU", {"data": (2, 3), "gamma": (1,)}, {"act_type": "prelu"}),
+    # indices up to 7 for 5 rows: clipped, as MXNet
+    ("embedding", "Embedding", {"data": ("label", (2, 3), 8), "weight": (5, 4)},
+     {"input_dim": 5, "output_dim": 4}),
+]
+CASES += OTHERS
 
 
 def _inputs(index: int, spec: dict) -> dict[str, np.ndarray]:
@@ -109,6 +148,8 @@ def _inputs(index: int, spec: dict) -> dict[str, np.ndarray]:
     for name, shape in spec.items():
         if isinstance(shape, tuple) and shape and shape[0] == "label":
             out[name] = rng.integers(0, shape[2], size=shape[1]).astype(np.float32)
+        elif "var" in name or "gamma" in name:  # variances and scales: positive
+            out[name] = rng.uniform(0.5, 1.5, size=shape).astype(np.float32)
         else:
             out[name] = rng.standard_normal(shape).astype(np.float32)
     return out
@@ -119,21 +160,60 @@ def _head(index: int, shape: tuple) -> np.ndarray:
 
 
 def _diff(spec: dict) -> list[str]:
-    return [k for k, s in spec.items() if not (isinstance(s, tuple) and s and s[0] == "label")]
+    return [k for k, s in spec.items() if not (isinstance(s, tuple) and s and s[0] == "label")
+            and not k.startswith("moving_")]
+
+
+# One case, the same code on both sides (``nd`` and ``autograd`` are MXNet's or tracegrad's).
+# params may hold "_mode": "record" (the default: forward under autograd.record(), backward
+# with the head gradient), "forward" (under record, no backward; the result may be a list)
+# or "plain" (no record), and "_train" (record's train_mode, default True). Results: "out"
+# (or "out0", "out1", ...), "grad_<input>", and "aux_<input>" for the running statistics
+# (inputs named moving_*), read after the backward pass.
+RUN_CASE = r"""
+def run_case(nd, autograd, op, raw, diff, params, head):
+    params = dict(params)
+    mode, train = params.pop("_mode", "record"), params.pop("_train", True)
+    arrays = {k: nd.array(v) for k, v in raw.items()}
+    for k in diff:
+        arrays[k].attach_grad()
+    if mode == "plain":
+        out = getattr(nd, op)(*arrays.values(), **params)
+    else:
+        with autograd.record(train_mode=train):
+            out = getattr(nd, op)(*arrays.values(), **params)
+    res = {}
+    if isinstance(out, (list, tuple)):
+        res.update({"out%d" % i: o.asnumpy() for i, o in enumerate(out)})
+    else:
+        res["out"] = out.asnumpy()
+    if mode == "record":
+        out.backward(nd.array(head))
+        res.update({"grad_" + k: arrays[k].grad.asnumpy() for k in diff})
+        # (MXNet's CPU kernels update running statistics in the backward pass, tracegrad in
+        # the forward pass: they are compared after a backward pass only)
+        res.update({"aux_" + k: a.asnumpy() for k, a in arrays.items()
+                    if k.startswith("moving_")})
+    return res
+"""
+_NS: dict = {}
+exec(RUN_CASE, _NS)
+
+
+def _out_shape(index: int) -> tuple:
+    """The shape of the (first) output: the head gradient's."""
+    name, op, spec, params = CASES[index]
+    raw = _inputs(index, spec)
+    plain = {k: v for k, v in params.items() if not k.startswith("_")}
+    with autograd.record(train_mode=params.get("_train", True)):
+        out = getattr(nd, op)(*[nd.array(v) for v in raw.values()], **plain)
+    return (out[0] if isinstance(out, list) else out).shape
 
 
 def run_tracegrad(index: int) -> dict[str, np.ndarray]:
     name, op, spec, params = CASES[index]
-    raw = _inputs(index, spec)
-    arrays = {k: nd.array(v) for k, v in raw.items()}
-    for k in _diff(spec):
-        arrays[k].attach_grad()
-    with autograd.record():
-        out = getattr(nd, op)(*arrays.values(), **params)
-    out.backward(nd.array(_head(index, out.shape)))
-    result = {"out": out.asnumpy()}
-    result.update({"grad_" + k: arrays[k].grad.asnumpy() for k in _diff(spec)})
-    return result
+    return _NS["run_case"](nd, autograd, op, _inputs(index, spec), _diff(spec), params,
+                           _head(index, _out_shape(index)))
 
 
 _MXNET_SIDE = r"""
@@ -143,23 +223,13 @@ from mxnet import autograd, nd
 jobs = json.load(open(sys.argv[1]))
 results = {}
 data = np.load(sys.argv[2])
-for job in jobs:
-    i, op, names, diff, params = job["i"], job["op"], job["names"], job["diff"], job["params"]
-    params = {k: tuple(v) if isinstance(v, list) else v for k, v in params.items()}
-    arrays = [nd.array(data[f"{i}:{n}"]) for n in names]
-    for n, a in zip(names, arrays):
-        if n in diff:
-            a.attach_grad()
-    if job["forward_only"]:
-        results[f"{i}:out"] = getattr(nd, op)(*arrays, **params).asnumpy()
-        continue
-    with autograd.record():
-        out = getattr(nd, op)(*arrays, **params)
-    out.backward(nd.array(data[f"{i}:head"]))
-    results[f"{i}:out"] = out.asnumpy()
-    for n, a in zip(names, arrays):
-        if n in diff:
-            results[f"{i}:grad_{n}"] = a.grad.asnumpy()
+exec(jobs["run_case"])
+for job in jobs["jobs"]:
+    i = job["i"]
+    params = {k: tuple(v) if isinstance(v, list) else v for k, v in job["params"].items()}
+    raw = {n: data[f"{i}:{n}"] for n in job["names"]}
+    res = run_case(nd, autograd, job["op"], raw, job["diff"], params, data[f"{i}:head"])
+    results.update({f"{i}:{k}": v for k, v in res.items()})
 np.savez(sys.argv[3], **results)
 """
 
@@ -183,14 +253,13 @@ def _run_mxnet(indices: list[int], env: dict) -> dict[int, dict[str, np.ndarray]
         for i in indices:
             name, op, spec, params = CASES[i]
             raw = _inputs(i, spec)
-            out_shape = run_tracegrad(i)["out"].shape  # the head gradient's shape
             arrays.update({f"{i}:{k}": v for k, v in raw.items()})
-            arrays[f"{i}:head"] = _head(i, out_shape)
+            arrays[f"{i}:head"] = _head(i, _out_shape(i))
             jobs.append({"i": i, "op": op, "names": list(spec), "diff": _diff(spec),
-                         "params": params, "forward_only": name in FORWARD_ONLY})
+                         "params": params})
         paths = [os.path.join(tmp, f) for f in ("jobs.json", "in.npz", "out.npz")]
         with open(paths[0], "w") as f:
-            json.dump(jobs, f)
+            json.dump({"jobs": jobs, "run_case": RUN_CASE}, f)
         np.savez(paths[1], **arrays)
         env = {**os.environ, "MXNET_STORAGE_FALLBACK_LOG_VERBOSE": "0", **env}
         proc = subprocess.run([MXNET_PYTHON, "-c", _MXNET_SIDE, *paths], capture_output=True,
@@ -224,8 +293,6 @@ def test_against_stored_mxnet_results(index):
     name = CASES[index][0]
     got = run_tracegrad(index)
     expected = EXPECTED[name]
-    if name in FORWARD_ONLY:
-        got = {"out": got["out"]}
     assert sorted(got) == sorted(expected), name
     for key, (shape, total, dot) in expected.items():
         assert list(got[key].shape) == shape, (name, key)
@@ -244,10 +311,7 @@ def mxnet_results():
 
 @pytest.mark.parametrize("index", range(len(CASES)), ids=[c[0] for c in CASES])
 def test_against_mxnet(index, mxnet_results):
-    got = run_tracegrad(index)
-    if CASES[index][0] in FORWARD_ONLY:
-        got = {"out": got["out"]}
-    _compare(got, mxnet_results[index], CASES[index][0])
+    _compare(run_tracegrad(index), mxnet_results[index], CASES[index][0])
 
 
 # MXNet 1.9.1's results: [shape, sum, dot with the cosine pattern] of each array
@@ -399,6 +463,121 @@ EXPECTED: dict[str, dict[str, list]] = {
     "pool_max_3d": {
         "grad_data": [[1, 2, 4, 3, 4], 16.73978, -4.939376],
         "out": [[1, 2, 2, 2, 2], 24.00922, -2.542941],
+    },
+    "batchnorm_train_fix_gamma": {
+        "aux_moving_mean": [[3], 0.2684994, -0.2894533],
+        "aux_moving_var": [[3], 2.743229, 1.556191],
+        "grad_beta": [[3], 49.08439, 32.07307],
+        "grad_data": [[4, 3, 2, 2], -1.156703e-06, -0.2435259],
+        "grad_gamma": [[3], 0.0, 0.0],
+        "out": [[4, 3, 2, 2], 3.645021, 0.08119679],
+    },
+    "batchnorm_train": {
+        "aux_moving_mean": [[3], 0.9086624, 1.474414],
+        "aux_moving_var": [[3], 3.770134, 2.423939],
+        "grad_beta": [[3], 46.56066, 29.64061],
+        "grad_data": [[4, 3, 2, 2], -4.181638e-07, -0.6804195],
+        "grad_gamma": [[3], 0.8696447, -0.473537],
+        "out": [[4, 3, 2, 2], -57.03458, -25.92062],
+    },
+    "batchnorm_predict": {
+        "out": [[4, 3, 2, 2], 4.02503, -6.843699],
+    },
+    "batchnorm_global_stats": {
+        "aux_moving_mean": [[3], -0.1569099, -1.171835],
+        "aux_moving_var": [[3], 3.051678, 1.84403],
+        "grad_beta": [[3], 46.79574, 29.36983],
+        "grad_data": [[4, 3, 2, 2], 38.31884, 1.40457],
+        "grad_gamma": [[3], 6.561337, 18.26045],
+        "out": [[4, 3, 2, 2], -18.10588, 11.38416],
+    },
+    "batchnorm_axis_last": {
+        "aux_moving_mean": [[4], -1.125808, -0.6381428],
+        "aux_moving_var": [[4], 3.991506, 1.624734],
+        "grad_beta": [[4], 20.36899, 5.924769],
+        "grad_data": [[5, 4], -6.30971e-08, 0.1167534],
+        "grad_gamma": [[4], -0.03913315, -1.502166],
+        "out": [[5, 4], 7.531739, -2.003649],
+    },
+    "batchnorm_output_mean_var": {
+        "out0": [[4, 3, 2, 2], 33.73775, -5.959086],
+        "out1": [[3], -0.3090636, -0.4624647],
+        "out2": [[3], 3.252877, 2.333544],
+    },
+    "batchnorm_output_mean_var_predict": {
+        "out0": [[4, 3, 2, 2], 56.47925, -8.143741],
+        "out1": [[3], -1.206189, -1.119568],
+        "out2": [[3], 3.352235, 2.30004],
+    },
+    "layernorm": {
+        "grad_beta": [[5], 62.02466, 8.03906],
+        "grad_data": [[3, 4, 5], 4.656613e-08, 3.806029],
+        "grad_gamma": [[5], 3.315458, 5.650148],
+        "out": [[3, 4, 5], -3.02407, 8.060433],
+    },
+    "layernorm_axis1": {
+        "grad_beta": [[4], 59.52485, 19.30444],
+        "grad_data": [[3, 4, 5], 1.788139e-07, -0.6292572],
+        "grad_gamma": [[4], 0.4524286, -2.331205],
+        "out": [[3, 4, 5], -30.832, 1.585825],
+    },
+    "layernorm_output_mean_var": {
+        "out0": [[3, 4, 5], -40.44061, -3.356872],
+        "out1": [[3, 4, 1], -0.3726378, 0.3955344],
+        "out2": [[3, 4, 1], 10.00908, 1.396318],
+    },
+    "activation_relu": {
+        "grad_data": [[3, 4], 4.458574, -0.3890714],
+        "out": [[3, 4], 2.362385, 0.36306],
+    },
+    "activation_sigmoid": {
+        "grad_data": [[3, 4], 2.448278, 0.4278874],
+        "out": [[3, 4], 5.471336, 0.8145426],
+    },
+    "activation_tanh": {
+        "grad_data": [[3, 4], 9.985141, 0.5552228],
+        "out": [[3, 4], 0.7193384, -0.4372483],
+    },
+    "activation_softrelu": {
+        "grad_data": [[3, 4], 5.382484, 1.451211],
+        "out": [[3, 4], 6.990268, 1.505267],
+    },
+    "activation_softsign": {
+        "grad_data": [[3, 4], 4.216471, 1.538174],
+        "out": [[3, 4], -4.027019, -1.172968],
+    },
+    "leakyrelu": {
+        "grad_data": [[3, 4], 6.562345, 0.4470676],
+        "out": [[3, 4], 4.409787, 0.1874398],
+    },
+    "leakyrelu_default": {
+        "grad_data": [[3, 4], 6.288414, 0.8883266],
+        "out": [[3, 4], 3.151081, 0.2540454],
+    },
+    "leakyrelu_elu": {
+        "grad_data": [[3, 4], 8.13518, 2.067681],
+        "out": [[3, 4], 6.316748, 3.486787],
+    },
+    "leakyrelu_selu": {
+        "out": [[3, 4], 1.38654, 2.353365],
+    },
+    "leakyrelu_gelu": {
+        "grad_data": [[3, 4], 4.658239, -0.6965324],
+        "out": [[3, 4], 2.785508, -1.164421],
+    },
+    "leakyrelu_prelu": {
+        "grad_data": [[2, 3, 4], 25.3579, -0.7656285],
+        "grad_gamma": [[3], -9.708402, -6.911724],
+        "out": [[2, 3, 4], -6.637815, -2.503131],
+    },
+    "leakyrelu_prelu_one": {
+        "grad_data": [[2, 3], 6.556022, -1.443666],
+        "grad_gamma": [[1], -1.375431, -1.375431],
+        "out": [[2, 3], 2.404871, 2.367739],
+    },
+    "embedding": {
+        "grad_weight": [[5, 4], 24.04479, 12.9973],
+        "out": [[2, 3, 4], 2.228872, -2.437369],
     },
 }
 
