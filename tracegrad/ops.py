@@ -99,7 +99,9 @@ def square(data: Any, out: NDArray | None = None, **kwargs: Any) -> NDArray:
 def reciprocal(data: Any, out: NDArray | None = None, **kwargs: Any) -> NDArray:
     """Elementwise 1/x."""
     reject_unknown("nd.reciprocal", kwargs)
-    return write_out("nd.reciprocal", apply(P.div, (1.0, _nd(data)), {}), out)
+    x = _nd(data)
+    one = 1 if np.dtype(x.dtype).kind in "iu" else 1.0  # integers stay integers (MXNet)
+    return write_out("nd.reciprocal", apply(P.div, (one, x), {}), out)
 
 
 def _binary_op(prim: Any, name: str) -> Any:
@@ -135,10 +137,14 @@ lesser_equal = _binary_op(P.le, "lesser_equal")
 
 
 def clip(data: Any, a_min: float, a_max: float) -> NDArray:
-    """Limit values to [a_min, a_max]; the gradient is 1 inside the interval, 0 outside."""
-    if a_min > a_max:
-        raise ValueError(f"clip: a_min ({a_min}) must not exceed a_max ({a_max})")
-    return minimum(maximum(_nd(data), float(a_min)), float(a_max))
+    """Limit values to [a_min, a_max] as MXNet: ``a_max`` where x > a_max, else ``a_min``
+    where x < a_min, else x (so a_min > a_max gives a_max above it, a_min below); the
+    gradient is 1 for a_min < x <= a_max, 0 elsewhere; integer arrays stay integer, with
+    the bounds truncated."""
+    x = _nd(data)
+    cast = int if np.dtype(x.dtype).kind in "iu" else float
+    lo, hi = cast(a_min), cast(a_max)
+    return apply(P.where, (x > hi, hi, apply(P.where, (x < lo, lo, x), {})), {})
 
 
 def where(condition: Any, x: Any, y: Any) -> NDArray:

@@ -136,7 +136,24 @@ cast: Primitive = register(Primitive(
 add = _binary("add", np.add, lambda g, out, x, y: [g, g])
 sub = _binary("sub", np.subtract, lambda g, out, x, y: [g, -g])
 mul = _binary("mul", np.multiply, lambda g, out, x, y: [g * y, g * x])
-div = _binary("div", np.divide, lambda g, out, x, y: [g / y, -(g * out / y)],
+def _int_operand(v: Any) -> bool:
+    return np.asarray(v).dtype.kind in "iu" and not isinstance(v, bool)
+
+
+def _div_impl(x: Any, y: Any) -> Any:
+    """x / y; of two integer operands (a Python int takes the array's dtype), MXNet's integer
+    division in their dtype, truncated toward zero (-7 / 2 is -3); by zero it gives 0."""
+    if not (_int_operand(x) and _int_operand(y)):
+        return np.divide(x, y)
+    dtype = result_dtype(x, y)
+    a, b = np.asarray(x, dtype=dtype), np.asarray(y, dtype=dtype)
+    with np.errstate(divide="ignore"):
+        q = np.floor_divide(a, b)
+        q = q + ((a - q * b != 0) & ((a < 0) != (b < 0))).astype(dtype)
+    return np.where(b == 0, 0, q).astype(dtype, copy=False)
+
+
+div = _binary("div", _div_impl, lambda g, out, x, y: [g / y, -(g * out / y)],
               lambda: [((rand(3, 4), positive(3, 4)), {}), ((rand(3, 1), positive(4)), {}),
                        ((1.5, positive(2, 3)), {})])
 

@@ -248,3 +248,63 @@ def test_detach_and_fresh_grad():
     assert x._fresh_grad == 0
     with pytest.raises(RuntimeError, match="not been marked as a variable"):
         nd.array([1.0])._fresh_grad = 1
+
+
+# -- integer dtypes ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", ["int32", "int64", "uint8", "int8"])
+def test_integer_division_keeps_the_dtype_and_truncates(dtype):
+    a = nd.array([7, 2, 5], dtype=dtype)
+    b = nd.array([2, 3, 2], dtype=dtype)
+    for out in (a / b, nd.divide(a, b)):
+        assert out.dtype == np.dtype(dtype).type
+        assert out.asnumpy().tolist() == [3, 0, 2]  # MXNet's
+    assert (a / 2).asnumpy().tolist() == [3, 1, 2]
+    assert (7 / a).asnumpy().tolist() == [1, 3, 1]
+    assert (a / 2).dtype == np.dtype(dtype).type
+
+
+def test_integer_division_truncates_toward_zero():
+    a = nd.array([-7, 7, 5, -5], dtype="int32")
+    b = nd.array([2, -2, 3, 3], dtype="int32")
+    assert (a / b).asnumpy().tolist() == [-3, -3, 1, -1]  # MXNet's (C's), not floor
+    assert (a / 2).asnumpy().tolist() == [-3, 3, 2, -2]
+    assert (7 / a).asnumpy().tolist() == [-1, 1, 1, -1]
+    zero = nd.array([5, 0], dtype="int32") / nd.array([0, 0], dtype="int32")
+    assert zero.asnumpy().tolist() == [0, 0]  # MXNet: undefined (docs/from_mxnet.md)
+
+
+def test_reciprocal_and_clip_keep_integer_dtypes():
+    r = nd.reciprocal(nd.array([-1, 1, 2, -2], dtype="int32"))
+    assert r.dtype == np.int32 and r.asnumpy().tolist() == [-1, 1, 0, 0]
+    c = nd.clip(nd.array([-3, 0, 5], dtype="int32"), -1.5, 2.7)
+    assert c.dtype == np.int32 and c.asnumpy().tolist() == [-1, 0, 2]  # bounds truncated
+    c = nd.clip(nd.array([3, 0, 5], dtype="uint8"), 1, 4)
+    assert c.dtype == np.uint8 and c.asnumpy().tolist() == [3, 1, 4]
+
+
+def test_clip_as_mxnet():
+    from tracegrad import autograd
+    x = nd.array([-2.5, 0.5, 1.0, 2.0, 3.0, np.nan])
+    x.attach_grad()
+    with autograd.record():
+        y = nd.clip(x, 0.5, 2)
+    y.backward()
+    np.testing.assert_array_equal(y.asnumpy(), [0.5, 0.5, 1, 2, 2, np.nan])
+    np.testing.assert_array_equal(x.grad.asnumpy(), [0, 1, 1, 1, 0, 1])  # MXNet's
+    x = nd.array([-2.5, 0.5, 1.5, 3.0])
+    x.attach_grad()
+    with autograd.record():
+        y = nd.clip(x, 2, 1)  # a_min > a_max: MXNet's order of comparisons decides
+    y.backward()
+    np.testing.assert_array_equal(y.asnumpy(), [2, 2, 1, 1])
+    np.testing.assert_array_equal(x.grad.asnumpy(), [0, 0, 0, 0])
+
+
+def test_integer_division_under_jit_matches_eager():
+    import tracegrad
+    a = nd.array([-7, 7, 5, -5], dtype="int32")
+    b = nd.array([2, -2, 3, 3], dtype="int32")
+    y = tracegrad.jit(lambda p, q: p / q + 1)(a, b)
+    assert y.dtype == np.int32 and y.asnumpy().tolist() == [-2, -2, 2, 0]
