@@ -46,6 +46,7 @@ from tracegrad.ops_stats import *  # noqa: E402,F401,F403  (cumsum, moments, sum
 from tracegrad.optimizer_multi import *  # noqa: E402,F401,F403  (lamb_update_phase1, ...)
 from tracegrad.optimizer_ops import *  # noqa: E402,F401,F403  (sgd_update, adam_update, ...)
 from tracegrad.random_nd import *  # noqa: E402,F401,F403  (nd.uniform, nd.sample_normal, ...)
+from tracegrad.random_pdf import *  # noqa: E402,F401,F403  (random_pdf_normal, ...)
 
 
 def _dtype(dtype: Any) -> np.dtype:
