@@ -30,6 +30,7 @@ from tracegrad.dlpack import *  # noqa: E402,F401,F403  (from_numpy, from_dlpack
 from tracegrad.opargs import reject_unknown as _reject  # noqa: E402
 from tracegrad.opargs import write_out as _write_out  # noqa: E402
 from tracegrad.ops_aliases import *  # noqa: E402,F401,F403  (Reshape, Concat, SequenceMask, ...)
+from tracegrad.ops_ctc import *  # noqa: E402,F401,F403  (ctc_loss, CTCLoss)
 from tracegrad.ops_gather import *  # noqa: E402,F401,F403  (gather_nd, scatter_nd, ...)
 from tracegrad.ops_interop import *  # noqa: E402,F401,F403  (amp_cast, im2col, ...)
 from tracegrad.ops_layout import *  # noqa: E402,F401,F403  (diag, split_v2, ...)
