@@ -40,6 +40,7 @@ from tracegrad.ops_loss import *  # noqa: E402,F401,F403  (SoftmaxOutput, MakeLo
 from tracegrad.ops_math import *  # noqa: E402,F401,F403  (tan, arcsin, log10, softmin, ...)
 from tracegrad.ops_nn import *  # noqa: E402,F401,F403  (FullyConnected, ...)
 from tracegrad.ops_norm import *  # noqa: E402,F401,F403  (InstanceNorm, GroupNorm, LRN, ...)
+from tracegrad.ops_rnn import *  # noqa: E402,F401,F403  (RNN)
 from tracegrad.ops_shape import *  # noqa: E402,F401,F403  (slice, pad, moveaxis, ...)
 from tracegrad.ops_sort import *  # noqa: E402,F401,F403  (topk, sort, argsort)
 from tracegrad.ops_spatial import *  # noqa: E402,F401,F403  (GridGenerator, BilinearSampler)
