@@ -147,11 +147,6 @@ def clip(data: Any, a_min: float, a_max: float) -> NDArray:
     return apply(P.where, (x > hi, hi, apply(P.where, (x < lo, lo, x), {})), {})
 
 
-def where(condition: Any, x: Any, y: Any) -> NDArray:
-    """Elements of ``x`` where ``condition`` is nonzero, else of ``y``."""
-    return apply(P.where, (_nd(condition), x, y), {})
-
-
 def stop_gradient(data: Any) -> NDArray:
     """The same values; no gradient flows back through the result."""
     return apply(P.stop_gradient, (_nd(data),), {})
@@ -167,6 +162,8 @@ def cast(data: Any, dtype: Any) -> NDArray:
 # -- reductions -------------------------------------------------------------------------------
 
 def _axes(x: NDArray, axis: Any, exclude: bool = False) -> tuple[int, ...]:
+    if isinstance(axis, (tuple, list)) and not axis:
+        return tuple(range(x.ndim))  # MXNet: axis=() reduces everything (exclude or not)
     axes = normalize_axes(axis, x.ndim)
     if exclude:
         axes = tuple(i for i in range(x.ndim) if i not in axes)
@@ -256,8 +253,10 @@ def log_softmax(data: Any, axis: int = -1, temperature: float | None = None) -> 
     return z - log(sum(exp(z), axis=axis, keepdims=True))
 
 
-def softmax(data: Any, axis: int = -1, temperature: float | None = None) -> NDArray:
-    """exp(x) / sum(exp(x)) along ``axis``, computed stably.
+def softmax(data: Any, axis: int = -1, temperature: float | None = None, length: Any = None,
+            use_length: bool = False, dtype: Any = None) -> NDArray:
+    """exp(x) / sum(exp(x)) along ``axis``, computed stably; with ``use_length=True`` over
+    the first ``length`` elements only (ops_select.length_softmax).
 
     Examples
     --------
@@ -268,8 +267,16 @@ def softmax(data: Any, axis: int = -1, temperature: float | None = None) -> NDAr
     x = _nd(data)
     if temperature is not None:
         x = x / float(temperature)
-    e = exp(x - stop_gradient(max(x, axis=axis, keepdims=True)))
-    return e / sum(e, axis=axis, keepdims=True)
+    if use_length != (length is not None):
+        raise ValueError("softmax: length and use_length=True go together (MXNet raises too)")
+    if use_length:
+        from tracegrad.ops_select import length_softmax
+
+        y = length_softmax(x, axis, length)
+    else:
+        e = exp(x - stop_gradient(max(x, axis=axis, keepdims=True)))
+        y = e / sum(e, axis=axis, keepdims=True)
+    return y if dtype is None else y.astype(dtype)
 
 
 # -- shape ------------------------------------------------------------------------------------
@@ -423,43 +430,12 @@ def repeat(data: Any, repeats: int, axis: int | None = None) -> NDArray:
     return reshape(y, s[:axis] + (s[axis] * repeats,) + s[axis + 1:])
 
 
-def flip(data: Any, axis: int) -> NDArray:
+def flip(data: Any, axis: Any) -> NDArray:
+    """Reverse the order along ``axis`` (an int or a tuple of them)."""
     x = _nd(data)
-    axis %= x.ndim
-    index = tuple((0, n, 1) for n in x.shape[:axis]) + ((x.shape[axis] - 1, -1, -1),)
+    axes = normalize_axes(axis, x.ndim)
+    index = tuple((n - 1, -1, -1) if a in axes else (0, n, 1) for a, n in enumerate(x.shape))
     return apply(P.slice_p, (x,), {"index": index})
-
-
-def take(a: Any, indices: Any, axis: int = 0, mode: str = "clip") -> NDArray:
-    """Gather along ``axis``; out-of-range indices are clipped (MXNet's default mode)."""
-    if mode != "clip":
-        raise ValueError(f"take supports mode='clip' only, got {mode!r}")
-    x = _nd(a)
-    return apply(P.take, (x, _nd(indices)), {"axis": axis % x.ndim})
-
-
-def one_hot(indices: Any, depth: int, on_value: float = 1.0, off_value: float = 0.0,
-            dtype: Any = "float32") -> NDArray:
-    """(..., depth) array with ``on_value`` at each index and ``off_value`` elsewhere."""
-    idx = _nd(indices)
-    hot = expand_dims(idx, -1) == NDArray(np.arange(depth, dtype=np.dtype(idx.dtype)))
-    out = hot * (on_value - off_value) + off_value if (on_value, off_value) != (1.0, 0.0) else hot
-    return out.astype(dtype, copy=False)
-
-
-def pick(data: Any, index: Any, axis: int = -1, keepdims: bool = False) -> NDArray:
-    """``data[..., index[...], ...]`` along ``axis``: one element per row (e.g. a label's
-    log-probability). Written as a masked sum, so it fuses with what feeds it."""
-    x = _nd(data)
-    axis %= x.ndim
-    idx = _nd(index)
-    n = x.shape[axis]
-    idx = expand_dims(idx, axis) if idx.ndim < x.ndim else idx
-    positions = np.arange(n, dtype=np.dtype(x.dtype)).reshape(
-        (n,) + (1,) * (x.ndim - axis - 1))
-    idx = clip(idx.astype(np.dtype(x.dtype), copy=False), 0, n - 1)  # MXNet's mode='clip'
-    mask = idx == NDArray(positions)
-    return sum(where(mask, x, 0.0), axis=axis, keepdims=keepdims)
 
 
 # -- linear algebra ---------------------------------------------------------------------------
@@ -527,3 +503,6 @@ def Dropout(data: Any, p: float = 0.5, **kwargs: Any) -> NDArray:
     from tracegrad.ops_nn import Dropout as dropout
 
     return dropout(data, p, **kwargs)
+
+
+from tracegrad.ops_select import one_hot, pick, take, where  # noqa: E402,F401  (re-exported)

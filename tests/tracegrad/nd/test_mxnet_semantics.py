@@ -308,3 +308,107 @@ def test_integer_division_under_jit_matches_eager():
     b = nd.array([2, -2, 3, 3], dtype="int32")
     y = tracegrad.jit(lambda p, q: p / q + 1)(a, b)
     assert y.dtype == np.int32 and y.asnumpy().tolist() == [-2, -2, 2, 0]
+
+
+# -- where, pick, take, softmax(length), flip, axis=() ---------------------------------------
+
+A = [[1.5, -2.0, 3.0], [4.0, 0.5, -6.0]]
+B = [[2.0, 2.0, -1.5], [0.5, 4.0, 3.0]]
+X = [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]
+
+
+def test_where_with_a_1d_condition_selects_rows():
+    out = nd.where(nd.array([1, 0]), nd.array(A), nd.array(B))
+    np.testing.assert_array_equal(out.asnumpy(), [A[0], B[1]])
+    out = nd.where(nd.array([1, 0, 1]), nd.ones((3, 3)), nd.zeros((3, 3)))  # rows, not columns
+    np.testing.assert_array_equal(out.asnumpy(), [[1] * 3, [0] * 3, [1] * 3])
+    out = nd.where(nd.array([np.nan, 0]), nd.array(A), nd.array(B))  # NaN is nonzero
+    np.testing.assert_array_equal(out.asnumpy(), [A[0], B[1]])
+    with pytest.raises(ValueError, match="1-D condition"):
+        nd.where(nd.array([1, 0, 1]), nd.array(A), nd.array(B))  # MXNet: shape error
+
+
+@pytest.mark.parametrize("index, mode, expected", [
+    ([-1, 4], "wrap", [3, 5]), ([0.7, 1.2], "clip", [1, 5]), ([-0.7, 2.9], "clip", [1, 6]),
+    ([-0.7, -1.5], "wrap", [1, 6]), ([-3, 7], "clip", [1, 6]),
+])
+def test_pick_truncates_and_wraps(index, mode, expected):
+    np.testing.assert_array_equal(nd.pick(nd.array(X), nd.array(index), mode=mode).asnumpy(),
+                                  expected)
+
+
+def test_pick_keeps_the_dtype_and_takes_keepdims_shaped_indices():
+    out = nd.pick(nd.array(X, dtype="int32"), nd.array([1, 0]))
+    assert out.dtype == np.int32 and out.asnumpy().tolist() == [2, 4]
+    assert nd.pick(nd.array(X), nd.array([[1], [0]])).asnumpy().tolist() == [2, 4]
+    assert nd.pick(nd.array(X), nd.array([1, 0]), keepdims=True).shape == (2, 1)
+
+
+@pytest.mark.parametrize("index, mode, axis, rows", [
+    ([-1, 3], "wrap", 0, [1, 1]), ([-4, 5], "wrap", 0, [0, 1]), ([0, 1], "raise", 0, [0, 1]),
+    ([-1, 7], "clip", 0, [0, 1]), ([1.7, -0.5], "clip", 0, [1, 0]),
+    ([-1.5, 2.5], "wrap", 0, [1, 0]), ([-1, 4], "wrap", 1, [2, 1]),
+])
+def test_take_modes(index, mode, axis, rows):
+    out = nd.take(nd.array(X), nd.array(index), axis=axis, mode=mode)
+    np.testing.assert_array_equal(out.asnumpy(), np.take(np.array(X), rows, axis=axis))
+
+
+@pytest.mark.parametrize("index", [[0, 5], [-1]])
+def test_take_raise_mode_raises(index):
+    with pytest.raises(IndexError, match="out of bounds"):
+        nd.take(nd.array(X), nd.array(index), mode="raise")
+
+
+def test_take_and_pick_gradients():
+    from tracegrad import autograd
+    x = nd.array(X)
+    x.attach_grad()
+    with autograd.record():
+        y = nd.take(x, nd.array([-1, 3, 1]), mode="wrap")
+        loss = (y * nd.arange(9).reshape((3, 3))).sum()
+    loss.backward()
+    np.testing.assert_array_equal(x.grad.asnumpy(), [[0, 0, 0], [9, 12, 15]])  # MXNet's
+    with autograd.record():
+        y = nd.pick(x, nd.array([-1, 4]), mode="wrap")
+        loss = (y * nd.arange(2)).sum()
+    loss.backward()
+    np.testing.assert_array_equal(x.grad.asnumpy(), [[0, 0, 0], [0, 1, 0]])
+
+
+def test_softmax_with_length():
+    x = nd.array(X)
+    out = nd.softmax(x, length=nd.array([2, 3], dtype="int32"), use_length=True)
+    np.testing.assert_allclose(out.asnumpy(), [[0.268941, 0.731059, 0],
+                                               [0.090031, 0.244728, 0.665241]], rtol=1e-5)
+    out = nd.softmax(x, length=nd.array([0, 3], dtype="int32"), use_length=True)
+    np.testing.assert_allclose(out.asnumpy()[0], [0, 0, 0])
+    out = nd.softmax(x, length=nd.array([1, 2, 1], dtype="int32"), use_length=True, axis=0)
+    np.testing.assert_allclose(out.asnumpy(), [[1, 0.047426, 1], [0, 0.952574, 0]], rtol=1e-5)
+    with pytest.raises(TypeError, match="integer"):
+        nd.softmax(x, length=nd.array([2, 3]), use_length=True)
+    with pytest.raises(ValueError, match="use_length"):
+        nd.softmax(x, length=nd.array([2, 3], dtype="int32"))
+    from tracegrad import autograd
+    x.attach_grad()
+    with autograd.record():
+        y = nd.softmax(x, length=nd.array([2, 3], dtype="int32"), use_length=True)
+        loss = (y * nd.arange(6).reshape((2, 3))).sum()
+    loss.backward()
+    np.testing.assert_allclose(x.grad.asnumpy(), [[-0.19661, 0.19661, 0],
+                                                  [-0.14182, -0.14077, 0.28259]], atol=1e-5)
+
+
+def test_flip_axis_tuple():
+    assert nd.flip(nd.array(X), axis=(0, 1)).asnumpy().tolist() == [[6, 5, 4], [3, 2, 1]]
+
+
+@pytest.mark.parametrize("op", ["sum", "mean", "max", "min", "prod", "nansum", "nanprod",
+                                "norm"])
+def test_reducing_over_axis_empty_tuple_reduces_everything(op):
+    x = nd.array(X)
+    out = getattr(nd, op)(x, axis=())
+    assert out.shape == (1,)
+    np.testing.assert_allclose(out.asnumpy(), getattr(nd, op)(x).asnumpy())
+    assert nd.sum(x, axis=(), keepdims=True).shape == (1, 1)
+    assert nd.sum(x, axis=(), exclude=True).asnumpy().tolist() == [21]
