@@ -7,7 +7,8 @@ cross-entropy, then an SGD update. Float32. Timed interleaved (medians), in one 
 * NumPy by hand: the same forward and backward written directly with the same building
   blocks (the primitives' NumPy implementations: im2col, max pooling, BLAS products), and
   the step's ten matrix products alone ("BLAS only": the floor of the im2col + BLAS route);
-* PyTorch eager, when installed (``optional("torch")``);
+* PyTorch eager, when installed (``optional("torch")``), or else in its own process when
+  ``BENCH_TORCH_PYTHON`` names an interpreter that has it (interleaved like MXNet);
 * MXNet 1.9.1, a hybridized Gluon network with ``gluon.Trainer``, in its own process
   (``.venv-mxnet``; this file runs itself there with ``--mxnet-worker``), stepping on
   request so that its steps are interleaved with the others' (a shared, busy machine
@@ -15,9 +16,9 @@ cross-entropy, then an SGD update. Float32. Timed interleaved (medians), in one 
 
     python benchmarks/bench_lenet.py [--rounds N] [--out DIR]
 
-Ratios are to MXNet when it ran, else to NumPy by hand. Each configuration runs twice: with
-the environment's OpenBLAS threads and with one (set OPENBLAS_NUM_THREADS to run only that
-setting). The table names the machine.
+Ratios are to PyTorch when it ran, else to MXNet, else to NumPy by hand. Everything runs
+twice: with the environment's OpenBLAS threads and with one (set OPENBLAS_NUM_THREADS to run
+only that setting). The table names the machine.
 """
 
 from __future__ import annotations
@@ -80,11 +81,16 @@ def mxnet_worker() -> None:
         trainer.step(BATCH)
         mx.nd.waitall()
 
-    # one step per line on stdin, its seconds on stdout: the parent interleaves these steps
-    # with its own systems, so every system sees the same moments of a busy machine
+    serve(step, f"mxnet {mx.__version__} hybridized (own process)")
+
+
+def serve(step: Callable[[], None], label: str) -> None:
+    """A worker's loop: one step per line on stdin, its seconds on stdout. The parent
+    interleaves these steps with its own systems, so every system sees the same moments of
+    a busy machine."""
     for _ in range(3):
         step()
-    print(json.dumps({"ready": mx.__version__}), flush=True)
+    print(json.dumps({"ready": label}), flush=True)
     for line in sys.stdin:
         if line.strip() != "step":
             break
@@ -93,29 +99,28 @@ def mxnet_worker() -> None:
         print(time.perf_counter() - t0, flush=True)
 
 
-class MXNetWorker:
-    """MXNet 1.9.1 in its own process (it needs numpy < 2), stepping on request."""
+class Worker:
+    """A peer in its own interpreter (MXNet 1.9.1 needs numpy < 2; PyTorch may live in
+    another environment), stepping on request."""
 
-    def __init__(self) -> None:
-        python = ROOT / ".venv-mxnet" / "bin" / "python"
+    def __init__(self, python: Path | str | None, flag: str, missing: str) -> None:
         self.proc: subprocess.Popen | None = None
-        self.version = ""
-        if not python.exists():
-            print("note: MXNet 1.9.1 not available (run `make mxnet-venv`); skipped",
-                  file=sys.stderr)
+        self.label = ""
+        if python is None or not Path(python).exists():
+            print(f"note: {missing}; skipped", file=sys.stderr)
             return
-        self.proc = subprocess.Popen([str(python), __file__, "--mxnet-worker"],
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.proc = subprocess.Popen([str(python), __file__, flag], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, text=True)
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline()
         if not line:
-            print("note: the MXNet worker failed; skipped", file=sys.stderr)
+            print(f"note: the {flag} process failed; skipped", file=sys.stderr)
             self.proc = None
             return
-        self.version = json.loads(line)["ready"]
+        self.label = json.loads(line)["ready"]
 
     def step(self) -> float:
-        """One training step in MXNet; its seconds as MXNet measured them (no pipe time)."""
+        """One training step there; its seconds as measured there (no pipe time)."""
         assert self.proc is not None and self.proc.stdin and self.proc.stdout
         self.proc.stdin.write("step\n")
         self.proc.stdin.flush()
@@ -256,13 +261,7 @@ def numpy_systems() -> dict[str, Callable[[], Any]]:
     return {"numpy by hand": step, "BLAS only (the products)": blas_only}
 
 
-def torch_systems() -> dict[str, Callable[[], Any]]:
-    sys.path.insert(0, str(HERE))
-    from harness import optional
-
-    torch = optional("torch")
-    if torch is None:
-        return {}
+def torch_step(torch: Any) -> Callable[[], None]:
     torch.set_num_threads(os.cpu_count() or 1)
     raw, x_np, y_np = data()
     ps = [torch.tensor(p, requires_grad=True) for p in raw]
@@ -280,31 +279,52 @@ def torch_systems() -> dict[str, Callable[[], Any]]:
         loss.backward()
         opt.step()
 
-    return {f"pytorch {torch.__version__} eager": step}
+    return step
 
 
-def timed(systems: dict[str, Callable[[], Any]], mxnet: MXNetWorker,
+def torch_systems() -> dict[str, Callable[[], Any]]:
+    """PyTorch eager in this process, when it is installed here (``optional("torch")``)."""
+    from harness import optional
+
+    torch = optional("torch")
+    if torch is None:
+        return {}
+    return {f"pytorch {torch.__version__} eager": torch_step(torch)}
+
+
+def torch_worker() -> None:
+    import torch
+
+    serve(torch_step(torch), f"pytorch {torch.__version__} eager (own process)")
+
+
+def timed(systems: dict[str, Callable[[], Any]], workers: list[Worker],
           rounds: int) -> dict[str, float]:
-    """Median seconds per step of each system, interleaved round by round (MXNet too)."""
+    """Median seconds per step of each system, interleaved round by round (workers too)."""
     samples: dict[str, list[float]] = {name: [] for name in systems}
-    mx_name = f"mxnet {mxnet.version} hybridized (own process)"
-    if mxnet.proc is not None:
-        samples[mx_name] = []
+    live = [w for w in workers if w.proc is not None]
+    for w in live:
+        samples[w.label] = []
     for _ in range(rounds):
         for name, fn in systems.items():
             t0 = time.perf_counter()
             fn()
             samples[name].append(time.perf_counter() - t0)
-        if mxnet.proc is not None:
-            samples[mx_name].append(mxnet.step())
+        for w in live:
+            samples[w.label].append(w.step())
     return {name: statistics.median(v) for name, v in samples.items()}
 
 
 def measure(rounds: int) -> list[dict]:
-    """This process's rows: every system, interleaved with MXNet's steps."""
-    mxnet = MXNetWorker()
+    """This process's rows: every system, interleaved with the workers' steps."""
+    systems = {**tracegrad_systems(), **numpy_systems(), **torch_systems()}
+    workers = [Worker(ROOT / ".venv-mxnet" / "bin" / "python", "--mxnet-worker",
+                      "MXNet 1.9.1 not available (run `make mxnet-venv`)")]
+    if not any(k.startswith("pytorch") for k in systems):
+        workers.append(Worker(os.environ.get("BENCH_TORCH_PYTHON"), "--torch-worker",
+                              "PyTorch is not installed here, and BENCH_TORCH_PYTHON names no "
+                              "interpreter that has it"))
     try:
-        systems = {**tracegrad_systems(), **numpy_systems(), **torch_systems()}
         t0 = time.perf_counter()
         for fn in systems.values():  # the first calls trace and compile
             fn()
@@ -312,17 +332,19 @@ def measure(rounds: int) -> list[dict]:
               f"{time.perf_counter() - t0:.1f} s", file=sys.stderr)
         for fn in systems.values():
             fn()
-        times = timed(systems, mxnet, rounds)
+        times = timed(systems, workers, rounds)
     finally:
-        mxnet.close()
-    base = next((k for k in times if k.startswith("mxnet")), "numpy by hand")
+        for w in workers:
+            w.close()
+    base = next((k for k in times if k.startswith("pytorch")),
+                next((k for k in times if k.startswith("mxnet")), "numpy by hand"))
     threads = os.environ.get("OPENBLAS_NUM_THREADS", f"default ({os.cpu_count()})")
     rows = []
     for system, t in times.items():
         rows.append({"workload": f"lenet step, batch {BATCH}", "OpenBLAS threads": threads,
                      "system": system, "ms": t * 1e3, "ratio to baseline": t / times[base],
                      "baseline": base})
-        print(f"[OpenBLAS threads {threads}] {system:40s} {t * 1e3:9.1f} ms  "
+        print(f"[OpenBLAS threads {threads}] {system:44s} {t * 1e3:9.1f} ms  "
               f"x{t / times[base]:.2f} of {base}", file=sys.stderr)
     return rows
 
@@ -333,10 +355,14 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=9)
     ap.add_argument("--out", default=str(HERE / "results"))
     ap.add_argument("--mxnet-worker", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--torch-worker", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--rows", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.mxnet_worker:
         mxnet_worker()
+        return
+    if args.torch_worker:
+        torch_worker()
         return
     sys.path.insert(0, str(HERE))
     sys.path.insert(0, str(ROOT))
