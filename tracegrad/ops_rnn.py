@@ -9,8 +9,9 @@ then, in the same order, all the biases. Gates are ordered i, f, c, o (LSTM) and
 (GRU, whose candidate is tanh(W_n x + b_in + r * (U_n h + b_hn))).
 
 With ``use_sequence_length`` each sequence stops at its length (its final state is the one
-at its last step, later outputs are 0, the reverse direction starts at its last step), as
-MXNet documents and computes on GPUs; MXNet 1.9.1's CPU implementation ignores the lengths.
+at its last step, later outputs are 0, the reverse direction starts at its last step), and
+``lstm_state_clip_min``/``_max`` clip the cell state at every step, as MXNet documents
+them (features of its cuDNN implementation); MXNet 1.9.1's CPU implementation ignores both.
 """
 
 from __future__ import annotations
@@ -41,6 +42,11 @@ def _unpack(params: NDArray, layers: int, dirs: int, gates: int, hidden: int,
             inputs: int) -> list:
     """[(w_i2h, w_h2h, b_i2h, b_h2h)] per (layer, direction), from the flat vector."""
     gh = gates * hidden
+    need = sum(gh * ((inputs if layer == 0 else hidden * dirs) + hidden + 2) * dirs
+               for layer in range(layers))
+    if need != params.shape[0]:
+        raise ValueError(f"nd.RNN: the parameters have {params.shape[0]} entries, the layers "
+                         f"need {need} (at {_user_line()})")
     weights, pos = [], 0
     for layer in range(layers):
         n_in = inputs if layer == 0 else hidden * dirs
@@ -52,9 +58,6 @@ def _unpack(params: NDArray, layers: int, dirs: int, gates: int, hidden: int,
         bi, pos = _take(params, pos, (gh,))
         bh, pos = _take(params, pos, (gh,))
         weights[k] += [bi, bh]
-    if pos != params.shape[0]:
-        raise ValueError(f"nd.RNN: the parameters have {params.shape[0]} entries, the layers "
-                         f"need {pos} (at {_user_line()})")
     return weights
 
 
@@ -77,10 +80,9 @@ def _step(mode: str, xw: NDArray, h: NDArray, c: Any, wh: NDArray, bh: NDArray,
         i, f = ops.sigmoid(_gate(z, 0, hidden)), ops.sigmoid(_gate(z, 1, hidden))
         g, o = ops.tanh(_gate(z, 2, hidden)), ops.sigmoid(_gate(z, 3, hidden))
         c = f * c + i * g
-        h = o * ops.tanh(c)
-        if clip[0] is not None:  # as MXNet: the output uses the cell before clipping
+        if clip[0] is not None:
             c = ops.clip(c, clip[0], clip[1])
-        return h, c
+        return o * ops.tanh(c), c
     r = ops.sigmoid(_gate(xw, 0, hidden) + _gate(hw, 0, hidden))
     u = ops.sigmoid(_gate(xw, 1, hidden) + _gate(hw, 1, hidden))
     n = ops.tanh(_gate(xw, 2, hidden) + r * _gate(hw, 2, hidden))
@@ -109,7 +111,7 @@ def _direction(mode: str, x: NDArray, h: NDArray, c: Any, w: list, hidden: int,
 
 
 def RNN(data: Any = None, parameters: Any = None, state: Any = None, state_cell: Any = None,
-        sequence_length: Any = None, state_size: int | None = None, num_layers: int = 1,
+        sequence_length: Any = None, state_size: int | None = None, num_layers: int | None = None,
         bidirectional: bool = False, mode: str | None = None, p: float = 0.0,
         state_outputs: bool = False, projection_size: Any = None,
         lstm_state_clip_min: float | None = None, lstm_state_clip_max: float | None = None,
@@ -132,8 +134,8 @@ def RNN(data: Any = None, parameters: Any = None, state: Any = None, state_cell:
         raise ValueError(f"nd.RNN: mode must be one of {sorted(_GATES)}, not {mode!r}")
     if projection_size:
         raise NotImplementedError("nd.RNN: projection_size (LSTMP) is not supported")
-    if state_size is None:
-        raise TypeError(f"nd.RNN: state_size is required (at {_user_line()})")
+    if state_size is None or num_layers is None:
+        raise TypeError(f"nd.RNN: state_size and num_layers are required (at {_user_line()})")
     x, h0 = _nd(data), _nd(state)
     hidden, layers, dirs = int(state_size), int(num_layers), 2 if bidirectional else 1
     if x.ndim != 3 or h0.shape != (layers * dirs, x.shape[1], hidden):
