@@ -26,6 +26,7 @@ from tracegrad import (  # noqa: E402
     tree,
 )
 from tracegrad.config import config  # noqa: E402
+from tracegrad.context import Context, cpu_pinned, cpu_shared  # noqa: E402
 from tracegrad.differentiate import grad, value_and_grad  # noqa: E402
 from tracegrad.errors import *  # noqa: E402,F401,F403
 from tracegrad.jit import Jitted, cache_info, jit, make_ir  # noqa: E402
@@ -34,6 +35,7 @@ from tracegrad.ndarray import NDArray, cpu  # noqa: E402
 init = initializer  # mx.init
 
 __version__ = "0.1.0"
-__all__ = ["autograd", "cache", "nd", "random", "tree", "NDArray", "cpu", "config", "jit", "grad",
+__all__ = ["autograd", "cache", "nd", "random", "tree", "NDArray", "cpu", "cpu_pinned",
+           "cpu_shared", "Context", "config", "jit", "grad",
            "value_and_grad", "make_ir", "cache_info", "Jitted", "__version__", "gluon", "init",
            "initializer", "optimizer", "lr_scheduler"]

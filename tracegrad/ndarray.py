@@ -17,6 +17,7 @@ from tracegrad._compiler import prims as P
 from tracegrad._compiler.core import Primitive, bind, register_handler
 from tracegrad._compiler.errors import ConcretizationError
 from tracegrad._compiler.frontend.tracing import Tracer
+from tracegrad.context import CPU, Context, cpu  # noqa: F401  (re-exported)
 from tracegrad.errors import InPlaceError
 from tracegrad.state import FLAGS
 from tracegrad.tape import NO_VARIABLE, Node, NoVariable, OutputRef, VarNode
@@ -25,36 +26,7 @@ _ndarray = np.ndarray
 _new = object.__new__
 _NO_PARAMS: dict = {}  # shared by every parameter-free node; never mutated
 _SCALARS = (int, float, bool, np.generic)
-
-
-class Context:
-    """A device. tracegrad runs on the CPU; ``cpu(0)`` exists for MXNet compatibility."""
-
-    __slots__ = ("device_type", "device_id")
-
-    def __init__(self, device_type: str = "cpu", device_id: int = 0) -> None:
-        if device_type != "cpu":
-            raise ValueError(f"tracegrad runs on the CPU only; got context {device_type!r}. "
-                             "Use tracegrad.cpu() (or leave ctx out).")
-        self.device_type = device_type
-        self.device_id = device_id
-
-    def __repr__(self) -> str:
-        return f"{self.device_type}({self.device_id})"
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Context) and repr(self) == repr(other)
-
-    def __hash__(self) -> int:
-        return hash(repr(self))
-
-
-def cpu(device_id: int = 0) -> Context:
-    """The CPU context, as ``mx.cpu()``."""
-    return Context("cpu", device_id)
-
-
-CPU = cpu(0)
+_MX_DTYPES = ("float16", "float32", "float64", "uint8", "int8", "int32", "int64", "bool")
 
 
 def _wrap(out: Any) -> NDArray:
@@ -351,8 +323,11 @@ class NDArray:
         return d if dtype is None else d.astype(dtype)
 
     def astype(self, dtype: Any, copy: bool = True) -> NDArray:
-        """Convert to ``dtype`` (differentiable for float types)."""
+        """Convert to ``dtype`` (differentiable for float types): one of MXNet's dtypes."""
         dt = np.dtype(dtype)
+        if dt.name not in _MX_DTYPES:
+            raise TypeError(f"astype: {dt.name} is not an MXNet dtype (MXNet raises too); "
+                            f"NDArrays are {', '.join(_MX_DTYPES)}")
         if not copy and np.dtype(self._data.dtype) == dt:
             return self
         return apply(P.cast, (self,), {"dtype": dt.name})

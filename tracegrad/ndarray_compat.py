@@ -1,6 +1,7 @@
 """NDArray methods of MXNet that are not operators: ``slice_assign``,
 ``slice_assign_scalar``, ``tostype``, ``writable``, ``_fresh_grad``, ``as_nd_ndarray``,
-``as_np_ndarray`` (attached to NDArray by :mod:`tracegrad.nd`)."""
+``as_np_ndarray``, and ``all``/``any``, which NumPy's ``np.all(x)``/``np.any(x)`` call
+(attached to NDArray by :mod:`tracegrad.nd`)."""
 
 from __future__ import annotations
 
@@ -91,6 +92,22 @@ def _set_fresh_grad(self: NDArray, state: Any) -> None:
 
 _fresh_grad = property(_get_fresh_grad, _set_fresh_grad)
 
+
+def _truth(name: str, reduce: str) -> Any:
+    def method(self: NDArray, axis: Any = None, out: Any = None, keepdims: bool = False,
+               **_: Any) -> NDArray:
+        from tracegrad import ops
+
+        return getattr(ops, reduce)(self != 0, axis=axis, keepdims=keepdims, out=out)
+
+    method.__name__ = name
+    method.__doc__ = (f"1 where {'every' if name == 'all' else 'some'} element along ``axis`` "
+                      "is nonzero, else 0, in the array's dtype: what ``np.{name}(x)`` "
+                      "returns for an MXNet NDArray (an NDArray, [0.] or [1.] for the whole "
+                      "array).").replace("{name}", name)
+    return method
+
 METHODS = {"slice_assign": slice_assign, "slice_assign_scalar": slice_assign_scalar,
            "tostype": tostype, "as_nd_ndarray": as_nd_ndarray, "as_np_ndarray": as_np_ndarray,
-           "writable": writable, "_fresh_grad": _fresh_grad}
+           "writable": writable, "_fresh_grad": _fresh_grad, "all": _truth("all", "min"),
+           "any": _truth("any", "max")}

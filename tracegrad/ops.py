@@ -176,12 +176,13 @@ def _full_to_1(y: NDArray) -> NDArray:
 
 
 def _reducer(prim: Any, name: str) -> Any:
-    def op(data: Any, axis: Any = None, keepdims: bool = False, exclude: bool = False) -> NDArray:
+    def op(data: Any, axis: Any = None, keepdims: bool = False, exclude: bool = False,
+           out: NDArray | None = None) -> NDArray:
         x = _nd(data)
         if x.size == 0 and prim is not P.reduce_sum:
             raise ValueError(f"{name}() of an empty array of shape {x.shape} has no value")
         y = apply(prim, (x,), {"axes": _axes(x, axis, exclude), "keepdims": bool(keepdims)})
-        return _full_to_1(y)
+        return write_out(f"nd.{name}", _full_to_1(y), out)  # out=: np.sum(x) passes it
 
     op.__name__ = name
     op.__doc__ = (f"{name} along ``axis`` (all axes when None). A full reduction has shape "
@@ -200,14 +201,15 @@ min = _reducer(P.reduce_min, "min")
 prod = _reducer(P.reduce_prod, "prod")
 
 
-def mean(data: Any, axis: Any = None, keepdims: bool = False, exclude: bool = False) -> NDArray:
-    """Mean along ``axis`` (all axes when None)."""
-    x = _nd(data)
+def mean(data: Any, axis: Any = None, keepdims: bool = False, exclude: bool = False,
+         out: NDArray | None = None, dtype: Any = None) -> NDArray:
+    """Mean along ``axis`` (all axes when None); ``dtype`` (for np.mean(x)) casts first."""
+    x = _nd(data) if dtype is None else _nd(data).astype(dtype)
     axes = _axes(x, axis, exclude)
     n = int(np.prod([x.shape[a] for a in axes], dtype=np.int64))
     if n == 0:
         raise ValueError(f"mean() over an empty axis of shape {x.shape} is undefined")
-    return sum(x, axis=axes, keepdims=keepdims) / float(n)
+    return write_out("nd.mean", sum(x, axis=axes, keepdims=keepdims) / float(n), out)
 
 
 def _arg(prim: Any, name: str) -> Any:

@@ -412,3 +412,46 @@ def test_reducing_over_axis_empty_tuple_reduces_everything(op):
     np.testing.assert_allclose(out.asnumpy(), getattr(nd, op)(x).asnumpy())
     assert nd.sum(x, axis=(), keepdims=True).shape == (1, 1)
     assert nd.sum(x, axis=(), exclude=True).asnumpy().tolist() == [21]
+
+
+# -- NumPy functions, contexts, dtypes MXNet rejects ------------------------------------------
+
+
+def test_numpy_functions_that_call_methods_return_ndarrays():
+    from tracegrad.ndarray import NDArray
+    a = nd.array([1, 0])
+    for f, expected in ((np.all, [0]), (np.any, [1]), (np.sum, [1]), (np.max, [1]),
+                        (np.mean, [0.5]), (np.prod, [0])):
+        out = f(a)
+        assert isinstance(out, NDArray) and out.asnumpy().tolist() == expected  # as MXNet
+    assert np.sum(nd.array([[1, 2], [3, 4]]), axis=0).asnumpy().tolist() == [4, 6]
+    assert not np.all(a) and np.any(a)
+    np.testing.assert_array_equal(np.asarray(a), [1, 0])
+    with pytest.raises(TypeError, match="ufunc"):
+        np.exp(a)
+
+
+def test_cpu_shared_and_pinned_contexts_are_the_cpu():
+    import tracegrad
+    for ctx in (tracegrad.cpu_shared(0), tracegrad.Context("cpu_shared", 0),
+                tracegrad.cpu_pinned(0)):
+        x = nd.zeros((2,), ctx=ctx)
+        assert x.context == tracegrad.cpu(0)
+        assert nd.array([1.0], ctx=ctx).as_in_context(ctx).asnumpy().tolist() == [1.0]
+    assert repr(tracegrad.cpu_shared(0)) == "cpu_shared(0)"
+    with pytest.raises(ValueError, match="CPU only"):
+        tracegrad.Context("gpu", 0)
+
+
+def test_astype_to_a_dtype_mxnet_lacks_is_a_type_error():
+    with pytest.raises(TypeError, match="not an MXNet dtype"):
+        nd.ones(2).astype("complex64")
+    for dt in ("float16", "float64", "uint8", "int8", "int32", "int64", "bool"):
+        assert nd.ones(2).astype(dt).dtype == np.dtype(dt).type
+
+
+def test_asscalar_formats_where_numpy2_rejects_a_1_element_array():
+    loss = nd.sum(nd.array([1.0, 2.0]))
+    assert "%.1f" % loss.asscalar() == "3.0"
+    with pytest.raises(TypeError):  # NumPy 2 (docs/from_mxnet.md)
+        "%f" % loss.asnumpy()
