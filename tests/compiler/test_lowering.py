@@ -14,9 +14,11 @@ from tracegrad._compiler.core import REGISTRY, ShapedArray
 from tracegrad._compiler.ir import Eqn, Literal, Var
 from tracegrad._compiler.schedule.fusion import REDUCTIONS
 
-# Elementwise primitives the numba-CPU backend deliberately runs unfused (none today): a new
-# elementwise primitive must get a template in lowering.SCALAR or be listed here.
-DELIBERATELY_UNFUSED: set[str] = set()
+# Elementwise primitives the numba-CPU backend deliberately runs unfused: a new elementwise
+# primitive must get a template in lowering.SCALAR or be listed here. The special functions
+# below have no vectorisable formula in vmath (their NumPy implementations run per element
+# or iterate), so they run between kernels.
+DELIBERATELY_UNFUSED: set[str] = {"erfinv", "gamma", "gammaln", "polygamma"}
 
 
 def _eqn(name, *avals, out=None, **params):
