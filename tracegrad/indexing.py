@@ -50,6 +50,12 @@ def _index_array(k: Any) -> Any:
     return a.astype(np.int64)
 
 
+def _is_nd(k: Any) -> bool:
+    from tracegrad.ndarray import NDArray
+
+    return type(k) is NDArray
+
+
 def normalize_key(key: Any, ndim: int) -> tuple[tuple, bool]:
     """``key`` as a tuple with one entry per axis (``...`` and the missing trailing axes made
     explicit ``slice(None)``; ``None`` kept), and whether it is advanced. Index arrays become
@@ -102,6 +108,10 @@ def getitem(x: Any, key: Any) -> Any:
         return x  # MXNet's x[:] is x itself
     if tk is int or tk is slice:
         key = (key,)
+    elif (tk is list or tk is np.ndarray or _is_nd(key) and key.ndim) and shape:
+        from tracegrad.indexing_adv import take_rows
+
+        return take_rows(x, _index_array(key))  # x[idx], the common advanced key
     elif tk is tuple and all(type(k) is int or type(k) is slice for k in key):
         if len(key) > len(shape):
             raise IndexError(f"too many indices ({len(key)}) for an array with {len(shape)} "

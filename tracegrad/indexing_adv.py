@@ -95,6 +95,13 @@ def apply_broadcast(a: Any, shape: tuple) -> Any:
     return apply(P.broadcast_to, (a, ), {"shape": tuple(shape)})
 
 
+def take_rows(x: Any, idx: Any) -> Any:
+    """``x[idx]`` for one index array (int64 NumPy, or a traced NDArray): rows of ``x``."""
+    from tracegrad.ndarray import apply
+
+    return apply(P.take, (x, _checked(idx, x.shape[0], 0)), {"axis": 0})
+
+
 def gather(x: Any, key: tuple) -> Any:
     """``x[key]`` for an advanced ``key`` (normalized by indexing.normalize_key)."""
     from tracegrad.ndarray import apply
