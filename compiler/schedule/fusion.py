@@ -195,6 +195,9 @@ def _try_join(k: Kernel, e: Eqn) -> bool:
     m = output_map(k, e)
     if m is None or len(m) != len(e.outvars[0].aval.shape):
         return False
+    used = [a for a in m if a is not None]
+    if len(used) != len(set(used)):  # two dimensions on one loop axis: only a diagonal
+        return False                 # would be written (sizes that happen to be equal)
     for d, a in enumerate(m):
         if a is not None and k.shape[a] != e.outvars[0].aval.shape[d]:
             return False

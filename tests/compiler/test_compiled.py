@@ -450,3 +450,25 @@ def test_blas_layout_choice_gives_the_same_product():
         np.testing.assert_allclose(got, a @ b, rtol=1e-5, atol=1e-5)
     key = next(k for k in blas._CHOICE if k[0] == (130, 70) and k[1] == (70, 90))
     assert blas._CHOICE[key] in (0, 1, 2)
+
+
+@pytest.mark.parametrize("case", ["transpose_of_broadcast", "reshape_times_broadcast"])
+def test_equal_sizes_never_share_a_loop_axis(case):
+    """Two output dimensions of equal size once landed on one kernel axis, so only a
+    diagonal was written and the rest of the output was garbage."""
+    rng = np.random.default_rng(0)
+    if case == "transpose_of_broadcast":
+        args = (nd.array(rng.normal(size=(2, 2, 6))),)
+
+        def f(x):
+            y = (x / 2.0).reshape((2, 2, 1, 6)).broadcast_to((2, 2, 2, 6))
+            return nd.transpose(y, (0, 2, 1, 3))
+    else:
+        args = (nd.array(rng.normal(size=(1, 2, 4, 3))),
+                nd.array(rng.normal(size=(1, 2, 2, 2, 4, 3))))
+
+        def f(a, b):
+            return nd.transpose((a * 0.5).reshape((1, 2, 1, 1, 4, 3)) * b, (0, 1, 3, 2, 4, 5))
+    expected = f(*args).asnumpy()
+    got = tracegrad.jit(f)(*args).asnumpy()
+    np.testing.assert_allclose(got, expected, rtol=1e-6)
