@@ -13,6 +13,7 @@ and ``retain_graph`` behave as on the op-by-op path.
 from __future__ import annotations
 
 import logging
+import threading
 from collections import OrderedDict
 from typing import Any, Sequence
 
@@ -32,6 +33,7 @@ log = logging.getLogger("tracegrad")
 SEEN_LIMIT = 512  # structures counted towards compile_loops_after
 COMPILED_LIMIT = 64  # compiled backwards kept
 _SEEN: OrderedDict[tuple, int] = OrderedDict()
+_LOCK = threading.Lock()
 _COMPILED: OrderedDict[tuple, tuple[Any, list[int]] | None] = OrderedDict()  # None: not compilable
 _MISSING = object()
 STATS = {"compiled_backwards": 0, "tapes_compiled": 0}
@@ -51,30 +53,39 @@ def compiled_backward(heads: list, head_grads: Sequence[Any],
         return None
     key = found[0] + (tuple(np.shape(g) for g in head_grads),)
     try:
-        compiled = _COMPILED.get(key, _MISSING)
+        hash(key)
     except TypeError:  # a parameter value that cannot be hashed
         return None
-    if compiled is _MISSING:
-        seen = _SEEN.pop(key, 0) + 1
-        if seen < after:
-            _SEEN[key] = seen
-            if len(_SEEN) > SEEN_LIMIT:
-                _SEEN.popitem(last=False)
-            return None
-        compiled = _COMPILED[key] = _compile(entries, order)
-        if len(_COMPILED) > COMPILED_LIMIT:
-            _COMPILED.popitem(last=False)
-        if compiled is not None:
-            STATS["tapes_compiled"] += 1
-    else:
-        _COMPILED.move_to_end(key)
-    if compiled is None:
+    with _LOCK:  # threads training at once: the tables stay consistent, one compile per key
+        compiled = _lookup(key, entries, order, after)
+    if compiled is None or compiled is _MISSING:
         return None
     exe, wrt = compiled
     grads = exe(found[1] + list(head_grads))
     variables = [n for n in order if type(n) is VarNode]
     STATS["compiled_backwards"] += 1
     return [variables[i] for i in wrt], grads
+
+
+def _lookup(key: tuple, entries: list, order: list, after: int) -> Any:
+    """The compiled backward of ``key`` (compiling it on its ``after``-th sighting), None if
+    it is not compilable, or _MISSING while it has been seen fewer times."""
+    compiled = _COMPILED.get(key, _MISSING)
+    if compiled is not _MISSING:
+        _COMPILED.move_to_end(key)
+        return compiled
+    seen = _SEEN.pop(key, 0) + 1
+    if seen < after:
+        _SEEN[key] = seen
+        if len(_SEEN) > SEEN_LIMIT:
+            _SEEN.popitem(last=False)
+        return _MISSING
+    compiled = _COMPILED[key] = _compile(entries, order)
+    if len(_COMPILED) > COMPILED_LIMIT:
+        _COMPILED.popitem(last=False)
+    if compiled is not None:
+        STATS["tapes_compiled"] += 1
+    return compiled
 
 
 def _compile(entries: list, order: list) -> tuple[Any, list[int]] | None:

@@ -46,8 +46,10 @@ class NumbaCPU(Backend):
         return start_compiling(kernel_jobs(self.plan(graph)))
 
     def stats(self) -> dict[str, int]:
-        kernels = sys.modules.get(__name__ + ".kernels")
-        return kernels.compile_stats() if kernels is not None else {}
+        # only if loaded (never import numba to count nothing); a loader thread may still be
+        # importing it, so the function may not exist yet
+        stats = getattr(sys.modules.get(__name__ + ".kernels"), "compile_stats", None)
+        return stats() if stats is not None else {}
 
 
 BACKEND = NumbaCPU()

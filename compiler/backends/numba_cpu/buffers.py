@@ -10,6 +10,7 @@ never writes into one that something else still reads.
 from __future__ import annotations
 
 import sys
+import threading
 from typing import Any
 
 import numpy as np
@@ -18,6 +19,7 @@ MIN_BYTES = 1 << 16  # smaller arrays come from malloc, which is fast for them
 MAX_PER_SIZE = 4  # slabs kept per size
 
 _SLABS: dict[int, list[np.ndarray]] = {}
+_LOCK = threading.Lock()
 
 
 def empty(shape: tuple[int, ...], dtype: Any) -> np.ndarray:
@@ -26,12 +28,13 @@ def empty(shape: tuple[int, ...], dtype: Any) -> np.ndarray:
     nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
     if nbytes < MIN_BYTES:
         return np.empty(shape, dtype)
-    slabs = _SLABS.setdefault(nbytes, [])
-    for slab in slabs:
-        # references: the list, the loop variable and getrefcount's own argument
-        if sys.getrefcount(slab) == 3:
-            return slab.view(dtype).reshape(shape)
-    slab = np.empty(nbytes, np.uint8)
-    if len(slabs) < MAX_PER_SIZE:
-        slabs.append(slab)
-    return slab.view(dtype).reshape(shape)
+    with _LOCK:  # finding a free slab and taking it (the view references it) is one step
+        slabs = _SLABS.setdefault(nbytes, [])
+        for slab in slabs:
+            # references: the list, the loop variable and getrefcount's own argument
+            if sys.getrefcount(slab) == 3:
+                return slab.view(dtype).reshape(shape)
+        slab = np.empty(nbytes, np.uint8)
+        if len(slabs) < MAX_PER_SIZE:
+            slabs.append(slab)
+        return slab.view(dtype).reshape(shape)

@@ -49,7 +49,7 @@ def build_driver(plan: Plan) -> tuple[Callable[[Sequence[Any]], list], str, list
         if not v.aval.shape:
             lines.append(f"    {name(v)} = np.asarray({name(v)}, np.{v.aval.dtype.name})")
     sources = []
-    log_start = len(kernels.COMPILE_LOG)
+    log: list = []  # what building this driver compiled or loaded
     all_jobs = kernel_jobs(plan)  # source, constants and types of each kernel, in step order
     helper = _compile_half_in_a_child(all_jobs) if cache.cache_folder() is not None else None
     jobs = iter(all_jobs)
@@ -60,7 +60,7 @@ def build_driver(plan: Plan) -> tuple[Callable[[Sequence[Any]], list], str, list
             sources.append(f"# ---- {step.name} ----\n{src}")
             use_parallel = wants_parallel(plan, step)
             fn = f"K{k_i}"
-            ns[fn] = kernels.compiled(job)
+            ns[fn] = kernels.compiled(job, log)
             call = []
             for v in step.inputs:
                 call.append(f"{name(v)}.reshape(1)" if not v.aval.shape else name(v))
@@ -114,5 +114,5 @@ def build_driver(plan: Plan) -> tuple[Callable[[Sequence[Any]], list], str, list
         helper.wait()
     text = "# driver (plain Python; shapes fixed per signature)\n" + driver + "\n\n" + \
         "\n\n".join(sources)
-    return ns["run"], text, kernels.COMPILE_LOG[log_start:]
+    return ns["run"], text, log
 

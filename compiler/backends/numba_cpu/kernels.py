@@ -68,7 +68,7 @@ def kernel_functions(source: str) -> tuple[Any, Any]:
     return pair
 
 
-def ensure_compiled(dispatcher: Any, signature: tuple) -> None:
+def ensure_compiled(dispatcher: Any, signature: tuple, log: list | None = None) -> None:
     """Compile (or load from disk) one signature now, holding the kernel's lock (one thread
     compiles, the others wait) and its file lock (one process compiles, the others load).
 
@@ -107,7 +107,10 @@ def ensure_compiled(dispatcher: Any, signature: tuple) -> None:
                 cache.record(name, folder)
         from_disk = sum(dispatcher.stats.cache_hits.values()) > hits
         variant = "parallel" if dispatcher.targetoptions.get("parallel") else "serial"
-        COMPILE_LOG.append((name, variant, time.perf_counter() - t0, from_disk))
+        entry = (name, variant, time.perf_counter() - t0, from_disk)
+        COMPILE_LOG.append(entry)
+        if log is not None:  # the caller's own record (other threads compile meanwhile)
+            log.append(entry)
 
 
 def signature(arrays: list[tuple[str, int]], n_ints: int, floats: list[str]) -> tuple:
@@ -117,11 +120,12 @@ def signature(arrays: list[tuple[str, int]], n_ints: int, floats: list[str]) -> 
                  [numba.from_dtype(np.dtype(dt)) for dt in floats])
 
 
-def compiled(job: dict) -> Any:
-    """The dispatcher of one kernel job (see ``jobs.kernel_jobs``), compiled for its types."""
+def compiled(job: dict, log: list | None = None) -> Any:
+    """The dispatcher of one kernel job (see ``jobs.kernel_jobs``), compiled for its types;
+    what this call compiled or loaded is appended to ``log``."""
     serial, parallel = kernel_functions(job["source"])
     fn = parallel if job["variant"] == "parallel" else serial
-    ensure_compiled(fn, signature(*job["arguments"]))
+    ensure_compiled(fn, signature(*job["arguments"]), log)
     fn = layer.guard(fn) if fn is parallel else fn  # a lock only where the layer needs one
     return target.call_adapter(fn, job["arguments"][0])  # float16 arrays as uint16 bits
 
