@@ -178,10 +178,10 @@ class Jitted:
             entry.number = self.traces
             what = f"fell back ({entry.fallback})" if entry.fallback else \
                 f"traced in {entry.trace_seconds * 1e3:.1f} ms"
-            self._log(f"signature #{self.traces} {sig.text()}: {reason}; {what}")
+            _log(self, f"signature #{self.traces} {sig.text()}: {reason}; {what}")
             if entry.fallback:
                 STATS["fallbacks"] += 1
-            self._bound_cache()
+            _bound_cache(self)
         else:
             self.hits += 1
             STATS["hits"] += 1
@@ -189,25 +189,6 @@ class Jitted:
                 self.cache[sig] = self.cache.pop(sig)
         self.last_signature = sig
         return entry, leaves, layout
-
-    def _log(self, line: str) -> None:
-        self.ledger.append(line)
-        if len(self.ledger) > self.ledger_limit:
-            del self.ledger[0]
-            self.ledger_dropped += 1
-
-    def _bound_cache(self) -> None:
-        """Warn once past recompile_warn_at signatures; keep at most cache_limit."""
-        if self.traces > self.recompile_warn_at and not self.recompile_warned:
-            self.recompile_warned = True
-            warnings.warn(recompile_message(self), RecompileWarning, stacklevel=5)
-        while len(self.cache) > self.cache_limit:
-            old = next(iter(self.cache))
-            gone = self.cache.pop(old)
-            self.evicted += 1
-            self._fast = {k: h for k, h in self._fast.items() if h.entry is not gone}
-            if self.last_signature == old:
-                self.last_signature = None
 
     # -- calling ---------------------------------------------------------------------------
     def __call__(self, *args: Any) -> Any:
@@ -366,6 +347,27 @@ def warn_or_raise(f: Jitted, entry: Entry) -> None:
         warnings.warn(f"tracegrad.jit: {f.__name__} runs eagerly (not compiled) because "
                       f"it needs {entry.fallback}. See {f.__name__}.explain().",
                       FallbackWarning, stacklevel=4)
+
+
+def _log(f: Jitted, line: str) -> None:
+    """Append to ``f``'s ledger, keeping its latest ``ledger_limit`` lines."""
+    f.ledger.append(line)
+    if len(f.ledger) > f.ledger_limit:
+        del f.ledger[0]
+        f.ledger_dropped += 1
+
+def _bound_cache(f: Jitted) -> None:
+    """Warn once past recompile_warn_at signatures; keep at most cache_limit."""
+    if f.traces > f.recompile_warn_at and not f.recompile_warned:
+        f.recompile_warned = True
+        warnings.warn(recompile_message(f), RecompileWarning, stacklevel=5)
+    while len(f.cache) > f.cache_limit:
+        old = next(iter(f.cache))
+        gone = f.cache.pop(old)
+        f.evicted += 1
+        f._fast = {k: h for k, h in f._fast.items() if h.entry is not gone}
+        if f.last_signature == old:
+            f.last_signature = None
 
 
 def recompile_message(f: Jitted) -> str:

@@ -19,6 +19,7 @@ from tracegrad.ndarray import CPU, Context, NDArray, cpu
 from tracegrad.ops import *  # noqa: F401,F403
 from tracegrad.ops import _nd
 from tracegrad.ops_conv import *  # noqa: F401,F403  (Convolution, Pooling, ...)
+from tracegrad.ops_layers import *  # noqa: F401,F403  (BatchNorm, Activation, ...)
 
 _DEFAULT = np.float32
 

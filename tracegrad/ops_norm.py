@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from tracegrad import ops, ops_conv
+from tracegrad import ops, ops_layers
 from tracegrad.ndarray import NDArray, _user_line
 from tracegrad.opargs import reject_unknown, write_out
 from tracegrad.ops import _nd
@@ -146,6 +146,6 @@ def _shift_channels(x: NDArray, off: int, c: int) -> NDArray:
     return ops.concat(zeros, kept, dim=1)
 
 
-BatchNorm_v1 = ops_conv.BatchNorm
+BatchNorm_v1 = ops_layers.BatchNorm
 
 __all__ = ["InstanceNorm", "GroupNorm", "L2Normalization", "LRN", "BatchNorm_v1"]
