@@ -11,6 +11,10 @@ Times are the best of --repeat runs, in milliseconds.
 --widths instead times the vmath loop per vector width: LLVM's choice for this CPU, and the
 loop marked prefer_vector_width(256) / (512), against NumPy, interleaved (round k runs each
 variant once), reporting medians and the float32 lanes of each loop.
+
+--kernel times the generated fused softplus value-and-gradient kernel (float32), serial and
+parallel, at 1e5 and 1e7 elements, with LLVM's vector width and with 512-bit vectors
+(numba_cpu/target.py chooses per CPU), interleaved, medians (and minima).
 """
 
 from __future__ import annotations
@@ -164,6 +168,80 @@ def widths_main(args: argparse.Namespace) -> None:
         print(f"{name:<8} {cells} {med['numpy']:8.2f}")
 
 
+def kernel_main(args: argparse.Namespace) -> None:
+    import importlib.util
+    import re
+    import tempfile
+
+    import tracegrad
+    from tracegrad import nd
+    from tracegrad._compiler import settings
+    from tracegrad._compiler.backends.numba_cpu import codegen, target
+    from tracegrad._compiler.backends.numba_cpu.lowering import can_fuse
+    from tracegrad._compiler.schedule.fusion import fuse
+
+    def softplus_loss(w, x):  # tests/functions.py
+        return (nd.log1p(nd.exp(-w * x)) + 0.5 * nd.tanh(x) ** 2).sum()
+
+    low = tracegrad.value_and_grad(softplus_loss, argnums=1).lower(nd.ones(8), nd.ones(8))
+    (k,) = fuse(low.optimized_ir, can_fuse).kernels
+    cpu = target.cpu_name()
+    saved = dict(target.PREFERRED_WIDTH)
+    kernels = {}
+    f32 = numba.types.Array(numba.float32, 1, "C")
+    folder = tempfile.mkdtemp()
+    for width in ("llvm", 512):
+        target.PREFERRED_WIDTH.clear()
+        target.PREFERRED_WIDTH[cpu] = 0 if width == "llvm" else 512  # 0: no hint
+        src, consts = codegen.kernel_source(k)
+        path = os.path.join(folder, f"softplus_{width}.py")
+        with open(path, "w") as f:
+            f.write(src)
+        spec = importlib.util.spec_from_file_location(f"softplus_{width}", path)
+        assert spec is not None and spec.loader is not None
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+        opts = dict(settings.NJIT_OPTIONS, fastmath=FM)
+        sig = (f32,) * 4 + (numba.int64,) * 2 + (numba.float64,) * len(consts)
+        pair = []
+        for variant in ("serial", "parallel"):
+            d = numba.njit(parallel=variant == "parallel", **opts)(
+                getattr(mod, f"kernel_{variant}"))
+            d.compile(sig)
+            ll = "\n".join(d.inspect_llvm().values())
+            lanes = max([int(m) for m in re.findall(r"<(\d+) x float>", ll)], default=1)
+            pair.append((variant, d, lanes))
+        kernels[width] = (pair, [c for c, _ in consts])
+    target.PREFERRED_WIDTH.clear()
+    target.PREFERRED_WIDTH.update(saved)
+    nch = numba.get_num_threads() * 4
+    print(f"fused softplus value_and_grad kernel, float32, cpu {cpu}, {numba.get_num_threads()} "
+          f"threads, median (min) of {args.repeat} interleaved rounds, ms")
+    rng = np.random.default_rng(0)
+    for n in (10 ** 5, 10 ** 7):
+        w = rng.normal(size=n).astype(np.float32)
+        x = rng.normal(size=n).astype(np.float32)
+        y0, y1 = np.empty(1, np.float32), np.empty(n, np.float32)
+        reps = max(1, 10 ** 7 // n)
+        times: dict[tuple, list[float]] = {}
+        for _ in range(args.repeat):
+            for width, (pair, consts) in kernels.items():
+                for variant, d, _ in pair:
+                    chunks = nch if variant == "parallel" else 1
+                    d(w, x, y0, y1, n, chunks, *consts)
+                    t0 = time.perf_counter()
+                    for _ in range(reps):
+                        d(w, x, y0, y1, n, chunks, *consts)
+                    times.setdefault((width, variant), []).append(
+                        (time.perf_counter() - t0) / reps)
+        for width, (pair, _) in kernels.items():
+            cells = []
+            for variant, _, lanes in pair:
+                t = times[(width, variant)]
+                cells.append(f"{variant} {np.median(t) * 1e3:8.3f} ({min(t) * 1e3:8.3f})")
+            print(f"n={n:.0e} width {width!s:>4} [{pair[0][2]:2d} lanes]  " + "  ".join(cells))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=10_000_000)
@@ -171,7 +249,12 @@ def main() -> None:
     ap.add_argument("--all", action="store_true", help="also log, expm1, sigmoid, erf")
     ap.add_argument("--widths", action="store_true",
                     help="time the vmath loops per vector width (LLVM's, 256, 512)")
+    ap.add_argument("--kernel", action="store_true",
+                    help="time the fused softplus kernel with LLVM's width and 512 bits")
     args = ap.parse_args()
+    if args.kernel:
+        kernel_main(args)
+        return
     if args.widths:
         widths_main(args)
         return

@@ -67,7 +67,7 @@ def preferred_vector_width() -> int | None:
     default."""
     name, features = _target()
     if name in PREFERRED_WIDTH:
-        return PREFERRED_WIDTH[name]
+        return PREFERRED_WIDTH[name] or None  # 0: LLVM's choice
     if any(f in features.split(",") for f in PREFER_512_FEATURES):
         return 512
     return None
