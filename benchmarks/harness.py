@@ -84,13 +84,24 @@ def vector_width() -> dict:
     except (OSError, StopIteration):
         pass
     simd = "AVX-512" if " avx512f" in flags else "AVX2" if " avx2" in flags else "SSE/other"
-    f = tracegrad.value_and_grad(lambda w, x: (nd.log1p(nd.exp(-w * x)) + nd.tanh(x)).sum())
-    f(nd.ones(4096), nd.ones(4096))
-    lanes = 1
-    for pair in kernels._KERNELS.values():
-        for d in pair:
-            for ir in d.inspect_llvm().values():
-                lanes = max([lanes] + [int(n) for n in re.findall(r"<(\d+) x float>", ir)])
+    import tempfile
+
+    # a kernel loaded from the disk cache has no LLVM IR to read: compile the probe afresh
+    saved = tracegrad.config.cache_dir, tracegrad.config.tiers
+    with tempfile.TemporaryDirectory() as fresh:
+        tracegrad.config.cache_dir, tracegrad.config.tiers = fresh, "blocking"
+        try:
+            f = tracegrad.value_and_grad(
+                lambda w, x: (nd.log1p(nd.exp(-w * x)) + nd.tanh(x)).sum())
+            f(nd.ones(4096), nd.ones(4096))
+            lanes = 1
+            for pair in list(kernels._KERNELS.values()):
+                for d in pair:
+                    for ir in d.inspect_llvm().values():
+                        lanes = max([lanes] + [int(n) for n in
+                                               re.findall(r"<(\d+) x float>", ir)])
+        finally:
+            tracegrad.config.cache_dir, tracegrad.config.tiers = saved
     return {"llvm cpu": llvm.get_host_cpu_name(), "simd": simd,
             "kernel vector width": f"{lanes} x float32 ({lanes * 32} bit)"}
 
