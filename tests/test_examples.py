@@ -39,7 +39,7 @@ def run_example(name: str, *args: str, timeout: float = 120, prelude: str | None
 def test_every_example_has_a_test():
     tested = {"seed_autograd.py", "linear_regression.py", "mlp_digits.py", "control_flow.py",
               "graph_pictures.py", "newton_physics.py", "gluon_mlp_digits.py",
-              "lenet_digits.py"}
+              "lenet_digits.py", "mxnet_params.py"}
     assert {p.name for p in EXAMPLES.glob("*.py")} <= tested
 
 
@@ -119,6 +119,12 @@ def test_lenet_digits():
     assert "OK: the hybridized LeNet reached at least 97% test accuracy" in out
     proc = run_example("lenet_digits.py", prelude="import sys; sys.modules['sklearn'] = None")
     assert "scikit-learn is not installed" in proc.stdout
+
+
+def test_mxnet_params():
+    out = run_example("mxnet_params.py").stdout
+    assert "Dense(64 -> 32, Activation(relu))" in out
+    assert "OK: the MXNet-trained network gives MXNet's accuracy and logits" in out
 
 
 def test_mlp_digits_without_scikit_learn_exits_cleanly():
