@@ -39,7 +39,7 @@ def main() -> int:
     diff = float(np.abs(logits - mx_logits).max())
     print(f"test examples:        {len(X)}")
     print(f"tracegrad accuracy:   {accuracy:.4f}")
-    print(f"MXNet 1.9.1 accuracy:{mx_accuracy:.4f}")
+    print(f"MXNet 1.9.1 accuracy: {mx_accuracy:.4f}")
     print(f"largest logit difference from MXNet: {diff:.2e}")
     if accuracy != mx_accuracy or diff > 1e-4:
         print("WRONG: the loaded network does not predict what MXNet predicted")
