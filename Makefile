@@ -55,6 +55,7 @@ bench: bench-deps
 	$(PY) benchmarks/bench_fusion.py
 	$(PY) benchmarks/bench_latency.py
 	$(PY) benchmarks/bench_lenet.py
+	$(PY) benchmarks/bench_gluon.py
 	$(PY) benchmarks/report.py
 
 clean:

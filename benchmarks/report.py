@@ -96,6 +96,13 @@ def main() -> None:
             cols += [c for c in r if c not in cols]
         lines += ["## Compile latency and call overhead", "", *label(latency),
                   table(latency["rows"], cols), ""]
+    gluon = load("gluon")
+    if gluon:
+        lines += ["## Hybridized Gluon MLP training step", "",
+                  "`benchmarks/bench_gluon.py`: batch 256, 784 -> 512 (relu) -> 10, "
+                  "SoftmaxCrossEntropyLoss, sgd Trainer step; the `part:` rows time pieces "
+                  "of the tracegrad step on their own.", "", *label(gluon),
+                  table(gluon["rows"], list(gluon["rows"][0])), ""]
     (ROOT / "docs" / "benchmarks.md").write_text("\n".join(lines))
     print("wrote docs/benchmarks.md")
 
