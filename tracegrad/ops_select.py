@@ -117,15 +117,31 @@ def pick(data: Any, index: Any, axis: int = -1, keepdims: bool = False,
     axis %= x.ndim
     n = x.shape[axis]
     idx = _nd(index)
-    if mode == "wrap":
-        idx = _wrapped(idx, n)
-    elif mode == "clip":
-        idx = _int_index(idx)
-        idx = apply(P.where, (idx < 0, 0, apply(P.where, (idx > n - 1, n - 1, idx), {})), {})
-    else:
+    if mode not in ("clip", "wrap"):
         raise ValueError(f"pick: mode must be 'clip' or 'wrap', got {mode!r}")
+    ft = np.dtype(x.dtype)
+    if ft.kind == "f" and n < 2 ** (np.finfo(ft).nmant + 1):
+        # index arithmetic in the data's float dtype (exact for these sizes): the mask and
+        # the masked sum then fuse into the kernel that computes ``data`` (integer ops would
+        # each run unfused)
+        idx = idx if np.dtype(idx.dtype) == ft else idx.astype(ft)
+        # (rows, 1) before the arithmetic, so it maps onto the data's kernel as a column
+        idx = expand_dims(idx, axis) if idx.ndim < x.ndim else idx
+        if mode == "wrap":  # toward zero, then wrapped: MXNet's mod has the divisor's sign
+            idx = apply(P.mul, (apply(P.sign, (idx,), {}),
+                                apply(P.floor, (apply(P.abs, (idx,), {}),), {})), {})
+            idx = apply(P.mod, (idx, float(n)), {})
+        else:  # floor(max(i, 0)) equals max(trunc(i), 0); short enough to be recomputed
+            idx = apply(P.minimum, (apply(P.floor, (apply(P.maximum, (idx, 0.0), {}),), {}),
+                                    float(n - 1)), {})
+        dtype: Any = ft
+    elif mode == "wrap":
+        idx, dtype = _wrapped(idx, n), _INT
+    else:
+        idx, dtype = _int_index(idx), _INT
+        idx = apply(P.where, (idx < 0, 0, apply(P.where, (idx > n - 1, n - 1, idx), {})), {})
     idx = expand_dims(idx, axis) if idx.ndim < x.ndim else idx
-    positions = NDArray(np.arange(n, dtype=_INT).reshape((n,) + (1,) * (x.ndim - axis - 1)))
+    positions = NDArray(np.arange(n, dtype=dtype).reshape((n,) + (1,) * (x.ndim - axis - 1)))
     return _sum(apply(P.where, (idx == positions, x, 0), {}), axis=axis, keepdims=keepdims)
 
 
