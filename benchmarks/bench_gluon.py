@@ -5,7 +5,9 @@ interleaved (``harness.interleaved``, medians), in one run:
 * tracegrad.gluon, hybridized (the MXNet code with another import line), and, to show
   what bounds it, its parts: the recorded forward + backward alone, ``trainer.step`` alone;
 * NumPy by hand: the same forward, backward and update written directly (the baseline),
-  and its five matrix products alone ("BLAS only": the floor of any implementation here);
+  its five matrix products alone ("BLAS only": the floor of any implementation here), and
+  the by-hand step plus the product a gradient for the input x costs (256x512 @ 512x784:
+  tracegrad's hybridized backward computes it, although x needs no gradient);
 * MXNet 1.9.1, hybridized with static_alloc/static_shape, in its own process
   (``.venv-mxnet``; this file runs itself there with ``--mxnet-worker``), stepping on
   request between the in-process systems, timed there (no pipe time);
@@ -156,7 +158,7 @@ def numpy_systems() -> dict[str, Callable[[], Any]]:
     y = y_f.astype(np.int64)
     rows = np.arange(BATCH)
 
-    def by_hand() -> None:
+    def by_hand(input_grad: bool = False) -> None:
         W1, b1, W2, b2 = P
         pre = x @ W1.T + b1
         h = np.maximum(pre, 0)
@@ -169,6 +171,8 @@ def numpy_systems() -> dict[str, Callable[[], Any]]:
         dz[rows, y] -= 1
         dz /= BATCH  # trainer.step(BATCH) rescales the summed gradients
         dh = (dz @ W2) * (pre > 0)
+        if input_grad:  # what a graph that differentiates for x too also computes
+            dh @ W1
         for p, g in zip(P, (dh.T @ x, dh.sum(0), dz.T @ h, dz.sum(0))):
             p -= LR * g
         return loss
@@ -182,7 +186,8 @@ def numpy_systems() -> dict[str, Callable[[], Any]]:
         x @ W1.T, h @ W2.T             # forward
         dz @ W2, dz.T @ h, h.T @ x     # backward (h stands in for dh)
 
-    return {"numpy by hand": by_hand, "BLAS only (the 5 products)": blas_only}
+    return {"numpy by hand": by_hand, "BLAS only (the 5 products)": blas_only,
+            "  numpy by hand + the input gradient dh @ W1": lambda: by_hand(True)}
 
 
 def tracegrad_systems() -> dict[str, Callable[[], Any]]:
