@@ -15,7 +15,9 @@ interleaved (``harness.interleaved``, medians), in one run:
 
     python benchmarks/bench_gluon.py [--rounds N] [--out DIR]
 
-Ratios are to NumPy by hand. The table (benchmarks/results/gluon.md) names the machine.
+Ratios are to NumPy by hand. tracegrad runs with ``TRACEGRAD_TIERS=blocking`` (unless set):
+the timed calls are the compiled kernels', not the interpreter's that answers meanwhile.
+The table (benchmarks/results/gluon.md) names the machine.
 """
 
 from __future__ import annotations
@@ -231,6 +233,11 @@ def main() -> None:
     if args.mxnet_worker:
         mxnet_worker()
         return
+    # compile the kernels before the first call returns: with the default tiers ("on") the
+    # interpreter answers while they compile in the background, and on a busy machine that
+    # can outlast the warm-up, so the rounds would time the interpreter
+    import os
+    os.environ.setdefault("TRACEGRAD_TIERS", "blocking")
     sys.path.insert(0, str(HERE))
     sys.path.insert(0, str(ROOT))
     from harness import interleaved, write_report
