@@ -16,8 +16,8 @@ from tracegrad.gluon.parameter import (  # noqa: E402
     Constant,
     DeferredInitializationError,
     Parameter,
-    ParameterDict,
 )
+from tracegrad.gluon.parameter_dict import ParameterDict  # noqa: E402
 from tracegrad.gluon.trainer import Trainer  # noqa: E402
 
 __all__ = ["Block", "HybridBlock", "Parameter", "Constant", "ParameterDict",

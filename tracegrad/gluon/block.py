@@ -21,12 +21,8 @@ from typing import Any
 
 from tracegrad import initializer, nd
 from tracegrad.gluon.block_io import ParameterFiles
-from tracegrad.gluon.parameter import (
-    TRACE_VALUES,
-    DeferredInitializationError,
-    Parameter,
-    ParameterDict,
-)
+from tracegrad.gluon.parameter import TRACE_VALUES, DeferredInitializationError, Parameter
+from tracegrad.gluon.parameter_dict import ParameterDict
 from tracegrad.gluon.utils import HookHandle, _indent
 
 __all__ = ["Block", "HybridBlock"]

@@ -30,7 +30,7 @@ from tracegrad.errors import TracegradError
 from tracegrad.gluon.param_init import ParameterInit, shape_is_known  # noqa: F401
 from tracegrad.ndarray import Context, NDArray, _wrap, cpu
 
-__all__ = ["DeferredInitializationError", "Parameter", "Constant", "ParameterDict"]
+__all__ = ["DeferredInitializationError", "Parameter", "Constant"]
 
 # While a hybridized block runs its compiled forward: (values by id(Parameter), the
 # parameter names by id(value), the collected running-statistics updates by name).
@@ -228,4 +228,3 @@ class Constant(Parameter):
         self._grad_req = "null"
 
 
-from tracegrad.gluon.parameter_dict import ParameterDict  # noqa: E402  (it needs Parameter)

@@ -23,7 +23,8 @@ from typing import Any
 
 from tracegrad import autograd
 from tracegrad import optimizer as opt
-from tracegrad.gluon.parameter import Parameter, ParameterDict
+from tracegrad.gluon.parameter import Parameter
+from tracegrad.gluon.parameter_dict import ParameterDict
 
 __all__ = ["Trainer"]
 
