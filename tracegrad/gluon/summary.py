@@ -3,6 +3,7 @@ printed in MXNet's layout."""
 
 from __future__ import annotations
 
+import sys
 from collections import OrderedDict
 from typing import Any
 
@@ -55,23 +56,20 @@ def print_summary(block: Any, inputs: tuple) -> None:
         block.apply(register)
         block(*inputs)
         line = "{:>20}  {:>42} {:>15}"
-        print("-" * 80)
-        print(line.format("Layer (type)", "Output Shape", "Param #"))
-        print("=" * 80)
+        out = ["-" * 80, line.format("Layer (type)", "Output Shape", "Param #"), "=" * 80]
         total = trainable = shared = 0
         for layer, e in summary.items():
-            print(line.format(layer, str(e["output_shape"]), e["n_params"]))
+            out.append(line.format(layer, str(e["output_shape"]), e["n_params"]))
             total += e["n_params"]
             trainable += e["trainable"]
             shared += e["shared"]
-        print("=" * 80)
-        print("Parameters in forward computation graph, duplicate included")
-        print(f"   Total params: {total}")
-        print(f"   Trainable params: {trainable}")
-        print(f"   Non-trainable params: {total - trainable}")
-        print(f"Shared params in forward computation graph: {shared}")
-        print(f"Unique parameters in model: {total - shared}")
-        print("-" * 80)
+        out += ["=" * 80, "Parameters in forward computation graph, duplicate included",
+                f"   Total params: {total}", f"   Trainable params: {trainable}",
+                f"   Non-trainable params: {total - trainable}",
+                f"Shared params in forward computation graph: {shared}",
+                f"Unique parameters in model: {total - shared}", "-" * 80]
+        # summary() prints its table, as MXNet's does: that is its whole purpose
+        sys.stdout.write("\n".join(out) + "\n")
     finally:
         for h in hooks:
             h.detach()
