@@ -167,12 +167,15 @@ def _float_inputs(graph: Graph) -> list[int]:
     return [i for i, v in enumerate(graph.invars) if v.aval.dtype.kind == "f"]
 
 
-def call_vjp_graph(graph: Graph) -> Graph:
-    """The graph (args..., output cotangents...) -> gradients of the float inputs."""
-    vg = graph.cache.get("vjp")
+def call_vjp_graph(graph: Graph, wrt: tuple[int, ...] | None = None) -> Graph:
+    """The graph (args..., output cotangents...) -> gradients of the inputs ``wrt`` (default:
+    every float input), built once per ``wrt``."""
+    wrt = tuple(_float_inputs(graph)) if wrt is None else wrt
+    key = f"vjp{wrt}"
+    vg = graph.cache.get(key)
     if vg is None:
-        vg = optimize(vjp_graph(graph, _float_inputs(graph), seed="input", keep_outputs=False))
-        graph.cache["vjp"] = vg
+        vg = graph.cache[key] = optimize(vjp_graph(graph, list(wrt), seed="input",
+                                                   keep_outputs=False))
     return vg
 
 
@@ -184,11 +187,16 @@ def _call_abstract(*args: Any, graph: Graph) -> list:
     return graph.out_avals
 
 
-def _call_vjp(cts: Sequence[Any], outs: Any, *args: Any, graph: Graph) -> list:
-    vg = call_vjp_graph(graph)
-    grads = call(*args, *cts, graph=vg)
+def _call_vjp(cts: Sequence[Any], outs: Any, *args: Any, graph: Graph,
+              needs: tuple[bool, ...]) -> list:
+    # only the inputs whose gradient is wanted: a hybridized block's data batch needs none,
+    # and its gradient (a large matrix product) is then never computed
+    wrt = tuple(i for i in _float_inputs(graph) if needs[i])
     result: list = [None] * len(args)
-    for i, g in zip(_float_inputs(graph), grads):
+    if not wrt:
+        return result
+    grads = call(*args, *cts, graph=call_vjp_graph(graph, wrt))
+    for i, g in zip(wrt, grads):
         result[i] = g
     return result
 
@@ -202,5 +210,6 @@ def _sample_graph() -> Graph:
 
 call = register(Primitive(
     "call", "other", _call_impl, _call_abstract, _call_vjp, multiple_results=True,
+    uses_needs=True,
     samples=lambda: [((np.array([0.5, -1.0, 2.0]),), {"graph": _sample_graph()})],
     doc="Run a whole graph as one operation (a jit-compiled function recorded on the tape)."))

@@ -369,3 +369,15 @@ def test_traced_equations_name_the_users_line():
     graph = tracegrad.make_ir(f)(nd.ones(3))
     line = f.__code__.co_firstlineno + 1
     assert [e.source for e in graph.eqns] == [f"test_jit.py:{line}"] * 2
+
+
+def test_a_recorded_call_differentiates_only_the_inputs_that_need_it():
+    f = tracegrad.jit(lambda x, w: nd.dot(x, w).sum())
+    x, w = nd.ones((4, 3)), nd.ones((3, 2))
+    w.attach_grad()
+    with autograd.record():
+        y = f(x, w)
+    y.backward()
+    np.testing.assert_allclose(w.grad.asnumpy(), np.full((3, 2), 4.0))
+    graph = next(iter(f.cache.values())).optimized
+    assert [k for k in graph.cache if k.startswith("vjp")] == ["vjp(1,)"]  # not x's gradient
