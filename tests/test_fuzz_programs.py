@@ -108,6 +108,8 @@ def apply(lib, step, vals):
     if kind == "transpose":
         return np.transpose(xs[0], p["axes"]) if is_np else nd.transpose(xs[0], axes=p["axes"])
     if kind == "broadcast_to":
+        if 0 in s:  # MXNet's broadcast_to reads 0 in the target as "keep this dimension"
+            return ("unary", "relu", (i,), {})
         return (np.broadcast_to(xs[0], p["shape"]) if is_np
                 else nd.broadcast_to(xs[0], shape=p["shape"]))
     if kind == "slice":
@@ -191,6 +193,8 @@ def _draw_step(draw, shapes_now):
         axes = tuple(draw(st.permutations(list(range(len(s))))))
         return ("transpose", "transpose", (i,), {"axes": axes})
     if kind == "broadcast_to":
+        if 0 in s:  # MXNet's broadcast_to reads 0 in the target as "keep this dimension"
+            return ("unary", "relu", (i,), {})
         lead = draw(st.sampled_from([(), (2,), (1,), (3, 1)]))
         shape = lead + tuple(draw(st.sampled_from([1, 2, 3])) if d == 1 else d for d in s)
         return ("broadcast_to", "broadcast_to", (i,), {"shape": shape})
