@@ -163,8 +163,10 @@ def _draw_step(draw, shapes_now):
             axis = None if draw(st.booleans()) and len(axes) == len(s) else (
                 axes[0] if len(axes) == 1 and draw(st.booleans()) else tuple(sorted(axes)))
         reduced = s if axis is None else [s[a] for a in np.atleast_1d(axis)]
-        if name != "sum" and 0 in reduced:
-            name = "sum"  # mean/max/min over an empty axis is undefined
+        if name != "sum" and 0 in s:
+            # mean/max/min of any empty array is rejected ("has no value"), even where NumPy
+            # gives an empty result (min over a non-empty axis of shape (2, 0, 3))
+            name = "sum"
         return ("reduce", name, (i,), {"axis": axis, "keepdims": draw(st.booleans())})
     if kind == "dot":
         two_d = [j for j in range(n) if len(shapes_now[j]) == 2]
