@@ -162,7 +162,6 @@ def _draw_step(draw, shapes_now):
                                  unique=True))
             axis = None if draw(st.booleans()) and len(axes) == len(s) else (
                 axes[0] if len(axes) == 1 and draw(st.booleans()) else tuple(sorted(axes)))
-        reduced = s if axis is None else [s[a] for a in np.atleast_1d(axis)]
         if name != "sum" and 0 in s:
             # mean/max/min of any empty array is rejected ("has no value"), even where NumPy
             # gives an empty result (min over a non-empty axis of shape (2, 0, 3))
