@@ -103,7 +103,8 @@ def _jitted_training(steps, warmup):
 def _check(before, after, losses, limit_mb):
     assert losses[-1] < losses[0], losses  # it trains
     print(f"RSS {before:.1f} -> {after:.1f} MB")
-    assert after - before < limit_mb, f"RSS grew {after - before:.1f} MB ({before:.1f} -> {after:.1f})"
+    assert after - before < limit_mb, \
+        f"RSS grew {after - before:.1f} MB ({before:.1f} -> {after:.1f})"
 
 
 @pytest.mark.parametrize("steps,warmup,limit_mb", [(3_000, 1_000, 2.0)])
