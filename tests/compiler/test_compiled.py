@@ -358,6 +358,7 @@ def test_a_chain_of_600_operations_is_jitted():
     np.testing.assert_allclose(tracegrad.jit(f)(x).asnumpy(), f(x).asnumpy(), rtol=1e-5)
 
 
+@needs_numba  # it reads the kernels' source
 @pytest.mark.parametrize("argnums", [None, 0])
 def test_float16_is_computed_in_float32_inside_kernels(argnums):
     rng = np.random.default_rng(8)
