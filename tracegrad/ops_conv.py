@@ -112,8 +112,8 @@ def Convolution(data: Any, weight: Any, bias: Any = None, kernel: Any = None,
                 num_group: int = 1, workspace: int = 1024, no_bias: bool = False,
                 cudnn_tune: Any = None, cudnn_off: bool = False, layout: str | None = None,
                 **kwargs: Any) -> NDArray:
-    """N-d convolution (1-d to 3-d) as MXNet computes it: ``data`` (N, C, *spatial),
-    ``weight`` (num_filter, C / num_group, *kernel), ``bias`` (num_filter,) unless
+    """N-d convolution (1-d to 3-d) as MXNet computes it: ``data`` (N, C, spatial...),
+    ``weight`` (num_filter, C / num_group, kernel...), ``bias`` (num_filter,) unless
     ``no_bias``. The output has ``num_filter`` channels and spatial sizes
     ``(x + 2 * pad - dilate * (kernel - 1) - 1) // stride + 1``.
 

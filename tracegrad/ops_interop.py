@@ -93,7 +93,7 @@ def _window_params(op: str, nd_: int, kernel: Any, stride: Any, dilate: Any,
 
 def im2col(data: Any = None, kernel: Any = None, stride: Any = (), dilate: Any = (),
            pad: Any = (), out: NDArray | None = None, **kwargs: Any) -> NDArray:
-    """The sliding windows of an (N, C, *spatial) array as columns: shape (N, C *
+    """The sliding windows of an (N, C, spatial...) array as columns: shape (N, C x
     prod(kernel), number of windows), rows in (channel, kernel offset) order.
 
     Examples
@@ -117,7 +117,7 @@ def col2im(data: Any = None, output_size: Any = None, kernel: Any = None, stride
            dilate: Any = (), pad: Any = (), out: NDArray | None = None,
            **kwargs: Any) -> NDArray:
     """The adjoint of :func:`im2col`: each column entry added back to its position of an
-    (N, C, *output_size) array (overlaps add up, padding is dropped).
+    (N, C, output_size...) array (overlaps add up, padding is dropped).
 
     Examples
     --------

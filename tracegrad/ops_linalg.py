@@ -172,7 +172,7 @@ def linalg_det(A: Any = None, out: NDArray | None = None, **kwargs: Any) -> NDAr
 
 
 def linalg_slogdet(A: Any = None, out: Any = None, **kwargs: Any) -> list[NDArray]:
-    """[sign, log |det|] of the determinant (each of shape (1,) for one matrix)."""
+    """[sign, log abs(det)] of the determinant (each of shape (1,) for one matrix)."""
     reject_unknown("nd.linalg_slogdet", kwargs)
     (a,) = _floats("nd.linalg_slogdet", A)
     res = [_vector_result(y) for y in apply(P.slogdet, (a,), {})]

@@ -31,8 +31,8 @@ erfinv = _math_op("erfinv", _prim(P.erfinv),
 gamma = _math_op("gamma", _prim(P.gamma),
                  "The gamma function (inf at 0, nan at the negative integers).")
 gammaln = _math_op("gammaln", _prim(P.gammaln),
-                   "log |gamma(x)| (inf at 0 and the negative integers).")
-softsign = _math_op("softsign", _softsign, "x / (1 + |x|).")
+                   "log abs(gamma(x)) (inf at 0 and the negative integers).")
+softsign = _math_op("softsign", _softsign, "x / (1 + abs(x)).")
 
 
 def hard_sigmoid(data: Any = None, alpha: float = 0.2, beta: float = 0.5,
@@ -61,7 +61,7 @@ def hard_sigmoid(data: Any = None, alpha: float = 0.2, beta: float = 0.5,
 def smooth_l1(data: Any = None, scalar: float = 1.0, out: NDArray | None = None,
               **kwargs: Any) -> NDArray:
     """The smooth L1 loss, elementwise, with sigma = ``scalar``: 0.5 (sigma x)^2 where
-    |x| < 1 / sigma^2, else |x| - 0.5 / sigma^2.
+    abs(x) < 1 / sigma^2, else abs(x) - 0.5 / sigma^2.
 
     Examples
     --------

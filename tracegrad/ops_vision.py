@@ -94,8 +94,8 @@ def Correlation(data1: Any = None, data2: Any = None, kernel_size: int = 1,
                 **kwargs: Any) -> NDArray:
     """The correlation of two (N, C, H, W) feature maps: for every displacement (dy, dx) of
     the second map, multiples of ``stride2`` up to ``max_displacement``, the mean over the
-    channels and a ``kernel_size`` window of data1 * shifted data2 (of |data1 - shifted
-    data2| when ``is_multiply`` is False), at every ``stride1``-th position of the
+    channels and a ``kernel_size`` window of ``data1 * shifted data2`` (of ``abs(data1 - shifted
+    data2)`` when ``is_multiply`` is False), at every ``stride1``-th position of the
     ``pad_size``-padded maps. Displacements are the output channels, dy major.
 
     Examples

@@ -262,7 +262,7 @@ def ftrl_update(weight: NDArray, grad: NDArray, z: NDArray, n: NDArray, lr: floa
                 rescale_grad: float = 1.0, clip_gradient: float = -1.0, out: Any = None,
                 **kwargs: Any) -> NDArray:
     """FTRL-proximal: z += g - (sqrt(n + g^2) - sqrt(n)) * weight / lr; n += g^2;
-    weight = (sign(z) * lamda1 - z) / ((beta + sqrt(n)) / lr + wd) where |z| > lamda1,
+    weight = (sign(z) * lamda1 - z) / ((beta + sqrt(n)) / lr + wd) where abs(z) > lamda1,
     else 0."""
     reject_unknown("nd.ftrl_update", kwargs)
     w, g, s_z, s_n = _data("nd.ftrl_update", {"weight": weight, "grad": grad, "z": z, "n": n})
