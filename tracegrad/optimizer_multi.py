@@ -259,8 +259,8 @@ def reset_arrays(*data: NDArray, num_arrays: int, **kwargs: Any) -> list:
 def multi_lars(lrs: NDArray, weights_sum_sq: NDArray, grads_sum_sq: NDArray, wds: NDArray,
                eta: float, eps: float, rescale_grad: float = 1.0, out: Any = None,
                **kwargs: Any) -> NDArray:
-    """LARS learning rates: lr * eta * norm(w) / (norm(g) * rescale_grad + wd * norm(w) + eps) where both
-    sums of squares are positive, else lr."""
+    """LARS learning rates: lr * eta * norm(w) / (norm(g) * rescale_grad + wd * norm(w) + eps)
+    where both sums of squares are positive, else lr."""
     reject_unknown("nd.multi_lars", kwargs)
     lr, w2, g2, wd = _data("nd.multi_lars", {"lrs": lrs, "weights_sum_sq": weights_sum_sq,
                                              "grads_sum_sq": grads_sum_sq, "wds": wds})
