@@ -70,8 +70,9 @@ class Optimizer:
         self.lr = learning_rate
         if self.lr_scheduler is not None and learning_rate is not None:
             if self.lr_scheduler.base_lr != learning_rate:
-                print(UserWarning("learning rate from ``lr_scheduler`` has been overwritten "
-                                  "by ``learning_rate`` in optimizer."))
+                # MXNet prints this warning object; a library warns through `warnings`
+                warnings.warn("learning rate from ``lr_scheduler`` has been overwritten by "
+                              "``learning_rate`` in optimizer.", UserWarning, stacklevel=3)
                 self.lr_scheduler.base_lr = learning_rate
         self.wd = wd
         self.lr_mult: dict = {}
