@@ -17,6 +17,20 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[3]
 MXNET_PY = ROOT / ".venv-mxnet" / "bin" / "python"
+# The start of a prelude whose expressions take gradients, the same text on both sides.
+GRAD_OF = """
+import importlib
+autograd = importlib.import_module(nd.__name__.split('.')[0]).autograd
+
+
+def grad_of(f, x, head=None):
+    x = x.copy()
+    x.attach_grad()
+    with autograd.record():
+        y = f(x)
+    y.backward(head)
+    return [y, x.grad]
+"""
 needs_mxnet = pytest.mark.skipif(not MXNET_PY.exists(),
                                  reason="real MXNet is not installed in .venv-mxnet")
 

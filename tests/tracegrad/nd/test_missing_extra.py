@@ -12,24 +12,11 @@ import math
 import numpy as np
 import pytest
 
-from tests.tracegrad.nd.helpers import check
-from tests.tracegrad.nd.mxnet_run import assert_same, evaluate, in_mxnet, needs_mxnet
-from tracegrad import autograd, nd
-from tracegrad.testing import numerical_grad
+from tests.tracegrad.nd.helpers import check, grad_check
+from tests.tracegrad.nd.mxnet_run import GRAD_OF, assert_same, evaluate, in_mxnet, needs_mxnet
+from tracegrad import nd
 
-PRELUDE = """
-import importlib
-autograd = importlib.import_module(nd.__name__.split('.')[0]).autograd
-
-
-def grad_of(f, x):
-    x = x.copy()
-    x.attach_grad()
-    with autograd.record():
-        y = f(x)
-    y.backward()
-    return [y, x.grad]
-
+PRELUDE = GRAD_OF + """
 
 X = nd.array(np.arange(48).reshape(2, 4, 3, 2) % 7 * 0.5 - 1.0)
 W = nd.arange(48).reshape((2, 4, 3, 2))
@@ -97,16 +84,6 @@ def test_same_as_mxnet():
         assert_same(expr, g, w, rtol=5e-6, atol=2e-5)  # float32 cancellation in the norms
 
 
-def _grad_check(fun, x, rtol=1e-6):
-    y0 = fun(nd.array(x, dtype="float64")).asnumpy()
-    w = np.random.default_rng(5).uniform(0.5, 1.5, size=y0.shape)
-    v = nd.array(x, dtype="float64")
-    v.attach_grad()
-    with autograd.record():
-        (fun(v) * nd.array(w, dtype="float64")).sum().backward()
-    exp = numerical_grad(lambda a: float((fun(nd.array(a, dtype="float64")).asnumpy()
-                                          * w).sum()), [x], 0)
-    np.testing.assert_allclose(v.grad.asnumpy(), exp, rtol=rtol, atol=1e-8)
 
 
 X = np.random.default_rng(0).normal(size=(2, 4, 3, 2))
@@ -145,7 +122,7 @@ def test_normalisation_layers_against_numpy():
     lambda v: nd.LRN(v, nsize=3, alpha=0.5),
 ], ids=["InstanceNorm", "GroupNorm", "L2Normalization", "LRN"])
 def test_normalisation_gradients(fun):
-    _grad_check(fun, X, rtol=1e-5)
+    grad_check(fun, X, rtol=1e-5)
 
 
 def test_im2col_col2im_are_adjoint_and_casts():
@@ -156,7 +133,7 @@ def test_im2col_col2im_are_adjoint_and_casts():
     back = nd.col2im(nd.array(g), output_size=(5, 4), kernel=(3, 2), stride=(2, 1), pad=(1, 0))
     np.testing.assert_allclose((cols.asnumpy() * g).sum(), (x * back.asnumpy()).sum(),
                                rtol=1e-4)
-    _grad_check(lambda v: nd.im2col(v, kernel=(2, 2), dilate=(2, 1)), x)
+    grad_check(lambda v: nd.im2col(v, kernel=(2, 2), dilate=(2, 1)), x)
     half = nd.ones(2, dtype="float16")
     assert [a.dtype for a in nd.amp_multicast(nd.ones(2), half, num_outputs=2)] == \
         [np.float32, np.float32]
@@ -182,11 +159,11 @@ def test_densities_against_math():
     ref = [math.gamma(v + 2.5) / (math.gamma(2.5) * math.factorial(int(v))) * 0.4 ** 2.5
            * 0.6 ** v for v in k[0]]
     np.testing.assert_allclose(got[0], ref, rtol=1e-12)
-    _grad_check(lambda v: nd.random_pdf_gamma(nd.array(x, dtype="float64"), v,
+    grad_check(lambda v: nd.random_pdf_gamma(nd.array(x, dtype="float64"), v,
                                               nd.array(r, dtype="float64")), a, rtol=1e-5)
-    _grad_check(lambda v: nd.random_pdf_dirichlet(
+    grad_check(lambda v: nd.random_pdf_dirichlet(
         nd.array([[0.2, 0.3, 0.5], [0.6, 0.1, 0.3]], dtype="float64"), v),
         np.array([1.5, 2.0, 0.7]), rtol=1e-5)
-    _grad_check(lambda v: nd.random_pdf_normal(v, nd.array([0.5], dtype="float64"),
+    grad_check(lambda v: nd.random_pdf_normal(v, nd.array([0.5], dtype="float64"),
                                                nd.array([2.0], dtype="float64")),
                 np.array([[0.1, -1.0, 2.0]]), rtol=1e-5)

@@ -12,24 +12,11 @@ import numpy as np
 import pytest
 
 import tracegrad
-from tests.tracegrad.nd.helpers import check
-from tests.tracegrad.nd.mxnet_run import assert_same, evaluate, in_mxnet, needs_mxnet
+from tests.tracegrad.nd.helpers import check, grad_check
+from tests.tracegrad.nd.mxnet_run import GRAD_OF, assert_same, evaluate, in_mxnet, needs_mxnet
 from tracegrad import autograd, nd
-from tracegrad.testing import numerical_grad
 
-PRELUDE = """
-import importlib
-autograd = importlib.import_module(nd.__name__.split('.')[0]).autograd
-
-
-def grad_of(f, x, head=None):
-    x = x.copy()
-    x.attach_grad()
-    with autograd.record():
-        y = f(x)
-    y.backward(head)
-    return [y, x.grad]
-
+PRELUDE = GRAD_OF + """
 
 S = nd.arange(24).reshape((4, 2, 3))
 LEN = nd.array([2, 3])
@@ -128,16 +115,6 @@ def test_same_as_mxnet():
         assert_same(expr, g, w, rtol=2e-6, atol=1e-6)
 
 
-def _grad_check(fun, x, rtol=1e-6):
-    y0 = fun(nd.array(x, dtype="float64")).asnumpy()
-    w = np.random.default_rng(5).uniform(0.5, 1.5, size=y0.shape)
-    v = nd.array(x, dtype="float64")
-    v.attach_grad()
-    with autograd.record():
-        (fun(v) * nd.array(w, dtype="float64")).sum().backward()
-    exp = numerical_grad(lambda a: float((fun(nd.array(a, dtype="float64")).asnumpy()
-                                          * w).sum()), [x], 0)
-    np.testing.assert_allclose(v.grad.asnumpy(), exp, rtol=rtol, atol=1e-8)
 
 
 def test_sequence_operators():
@@ -153,7 +130,7 @@ def test_sequence_operators():
     rev[:3, 1] = x[2::-1, 1]
     check(nd.SequenceReverse(nd.array(x), lens, use_sequence_length=True), rev)
     for op in ("SequenceMask", "SequenceLast", "SequenceReverse"):
-        _grad_check(lambda v, op=op: getattr(nd, op)(v, lens, use_sequence_length=True), x)
+        grad_check(lambda v, op=op: getattr(nd, op)(v, lens, use_sequence_length=True), x)
     with pytest.raises(ValueError, match="use_sequence_length"):
         nd.SequenceMask(nd.array(x), lens)
     f = tracegrad.jit(lambda v, n: nd.SequenceMask(v, n, use_sequence_length=True) * 2.0)
@@ -165,8 +142,8 @@ def test_crop_upsampling_and_aliases():
     check(nd.Crop(nd.array(z), h_w=(2, 3), offset=(1, 1)), z[:, :, 1:3, 1:4])
     up = nd.UpSampling(nd.array(z), scale=2, sample_type="nearest")
     check(up, z.repeat(2, axis=2).repeat(2, axis=3))
-    _grad_check(lambda v: nd.UpSampling(v, scale=3, sample_type="nearest"), z)
-    _grad_check(lambda v: nd.Crop(v, h_w=(3, 2), center_crop=True), z)
+    grad_check(lambda v: nd.UpSampling(v, scale=3, sample_type="nearest"), z)
+    grad_check(lambda v: nd.Crop(v, h_w=(3, 2), center_crop=True), z)
     check(nd.reverse(nd.array(z), axis=(1, 3)), z[:, ::-1, :, ::-1])
     parts = nd.SliceChannel(nd.array(z), num_outputs=2, axis=1)
     check(parts[1], z[:, 1:])
@@ -218,7 +195,7 @@ def test_output_layers_send_the_loss_gradient():
     check(g, np.full((2, 3), 0.5))
     g = tracegrad.grad(lambda u: nd.SoftmaxOutput(u, nd.array([2, 0])).sum())(x)
     check(g, p - np.eye(3)[[2, 0]], rtol=1e-5)
-    _grad_check(lambda u: nd.softmax_cross_entropy(u, nd.array([2, 0])), x.asnumpy())
+    grad_check(lambda u: nd.softmax_cross_entropy(u, nd.array([2, 0])), x.asnumpy())
 
 
 def test_gather_and_scatter_are_adjoint():
@@ -226,13 +203,13 @@ def test_gather_and_scatter_are_adjoint():
     d = rng.uniform(size=(3, 4, 2))
     idx = nd.array([[2, 0, 2], [1, 3, 1]])
     check(nd.gather_nd(nd.array(d), idx), d[[2, 0, 2], [1, 3, 1]])
-    _grad_check(lambda v: nd.gather_nd(v, idx), d)
+    grad_check(lambda v: nd.gather_nd(v, idx), d)
     vals = rng.uniform(size=(3, 2))
     out = nd.scatter_nd(nd.array(vals), idx, shape=(3, 4, 2)).asnumpy()
     expected = np.zeros((3, 4, 2))
     np.add.at(expected, ([2, 0, 2], [1, 3, 1]), vals)  # duplicates add up
     np.testing.assert_allclose(out, expected, rtol=1e-6)
-    _grad_check(lambda v: nd.scatter_nd(v, idx, shape=(3, 4, 2)), vals)
+    grad_check(lambda v: nd.scatter_nd(v, idx, shape=(3, 4, 2)), vals)
     # <scatter(v), g> == <v, gather(g)>
     g = rng.uniform(size=(3, 4, 2))
     lhs = (out * g).sum()
@@ -244,7 +221,7 @@ def test_gather_and_scatter_are_adjoint():
         nd.gather_nd(nd.array(d), nd.array([[3], [0]]))
     dm = np.arange(12.0).reshape(3, 4)
     check(nd.batch_take(nd.array(dm), nd.array([2, 0, 9], dtype="int32")), [2, 4, 11])
-    _grad_check(lambda v: nd.batch_take(v, nd.array([2, 0, 1], dtype="int32")), dm)
+    grad_check(lambda v: nd.batch_take(v, nd.array([2, 0, 1], dtype="int32")), dm)
     multi = np.array([[3, 6, 6], [4, 5, 1]])
     flat = nd.ravel_multi_index(nd.array(multi), shape=(7, 6))
     check(flat, np.ravel_multi_index(multi, (7, 6)))

@@ -6,28 +6,17 @@ real MXNet and compares. Without it, values are checked against NumPy and gradie
 float64 central differences.
 """
 
+import functools
+
 import numpy as np
 import pytest
 
 import tracegrad
-from tests.tracegrad.nd.helpers import check
-from tests.tracegrad.nd.mxnet_run import assert_same, evaluate, in_mxnet, needs_mxnet
-from tracegrad import autograd, nd
-from tracegrad.testing import numerical_grad
+from tests.tracegrad.nd.helpers import check, grad_check
+from tests.tracegrad.nd.mxnet_run import GRAD_OF, assert_same, evaluate, in_mxnet, needs_mxnet
+from tracegrad import nd
 
-PRELUDE = """
-import importlib
-autograd = importlib.import_module(nd.__name__.split('.')[0]).autograd
-
-
-def grad_of(f, x):
-    x = x.copy()
-    x.attach_grad()
-    with autograd.record():
-        y = f(x)
-    y.backward()
-    return [y, x.grad]
-
+PRELUDE = GRAD_OF + """
 
 A = nd.array([[4.0, 2.0, 0.6], [2.0, 3.0, 0.4], [0.6, 0.4, 2.0]])
 B = nd.array([[1.0, 2.0], [0.5, -1.0], [3.0, 0.2]])
@@ -102,16 +91,7 @@ GEN = RNG.uniform(-1, 1, (3, 3)) + 3 * np.eye(3)
 RHS = RNG.uniform(-1, 1, (3, 2))
 
 
-def _grad_check(fun, x, rtol=1e-5):
-    y0 = np.asarray(fun(nd.array(x, dtype="float64")).asnumpy())
-    w = np.random.default_rng(5).uniform(0.5, 1.5, size=y0.shape)
-    v = nd.array(x, dtype="float64")
-    v.attach_grad()
-    with autograd.record():
-        (fun(v) * nd.array(w, dtype="float64")).sum().backward()
-    exp = numerical_grad(lambda a: float((fun(nd.array(a, dtype="float64")).asnumpy()
-                                          * w).sum()), [x], 0)
-    np.testing.assert_allclose(v.grad.asnumpy(), exp, rtol=rtol, atol=1e-8)
+_grad_check = functools.partial(grad_check, rtol=1e-5)
 
 
 def test_values_against_numpy():

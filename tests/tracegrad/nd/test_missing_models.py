@@ -7,28 +7,17 @@ through ``grad_of``, gradients) in real MXNet too; the other tests check against
 references and float64 central differences.
 """
 
+import functools
+
 import numpy as np
 import pytest
 
 import tracegrad
-from tests.tracegrad.nd.helpers import check
-from tests.tracegrad.nd.mxnet_run import assert_same, evaluate, in_mxnet, needs_mxnet
-from tracegrad import autograd, nd
-from tracegrad.testing import numerical_grad
+from tests.tracegrad.nd.helpers import check, grad_check
+from tests.tracegrad.nd.mxnet_run import GRAD_OF, assert_same, evaluate, in_mxnet, needs_mxnet
+from tracegrad import nd
 
-PRELUDE = """
-import importlib
-autograd = importlib.import_module(nd.__name__.split('.')[0]).autograd
-
-
-def grad_of(f, x):
-    x = x.copy()
-    x.attach_grad()
-    with autograd.record():
-        y = f(x)
-    y.backward()
-    return [y, x.grad]
-
+PRELUDE = GRAD_OF + """
 
 T, N, I, H = 4, 2, 3, 5
 X = nd.array(np.cos(np.arange(T * N * I).reshape(T, N, I) * 0.37))
@@ -104,16 +93,7 @@ def test_same_as_mxnet():
         assert_same(expr, g, w, rtol=2e-5, atol=2e-5)
 
 
-def _grad_check(fun, x, rtol=1e-5):
-    y0 = fun(nd.array(x, dtype="float64")).asnumpy()
-    w = np.random.default_rng(5).uniform(0.5, 1.5, size=y0.shape)
-    v = nd.array(x, dtype="float64")
-    v.attach_grad()
-    with autograd.record():
-        (fun(v) * nd.array(w, dtype="float64")).sum().backward()
-    exp = numerical_grad(lambda a: float((fun(nd.array(a, dtype="float64")).asnumpy()
-                                          * w).sum()), [x], 0)
-    np.testing.assert_allclose(v.grad.asnumpy(), exp, rtol=rtol, atol=1e-8)
+_grad_check = functools.partial(grad_check, rtol=1e-5)
 
 
 RNG = np.random.default_rng(3)
