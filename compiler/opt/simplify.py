@@ -23,6 +23,7 @@ from .rule import Context, Rule
 from .rules_algebra import (
     add_self,
     add_zero,
+    cube_as_mul,
     div_by_one,
     literal_last,
     matmul_by_scalar,
@@ -54,6 +55,7 @@ RULES: tuple[Rule, ...] = (
     add_zero,             # add, sub
     pow_one,              # pow
     square_as_mul,        # pow -> mul
+    cube_as_mul,          # pow -> mul
     neg_neg,              # neg
     same_shape,           # reshape, broadcast_to
     reshape_of_broadcast,  # reshape -> broadcast_to

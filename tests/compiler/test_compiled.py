@@ -188,6 +188,8 @@ for dtype in ("float32", "float64"):
 z = nd.ones((8, 2000), dtype="float32")  # rows: max, blocked sum, log_softmax (outer)
 probe("rows-float32", tracegrad.jit(lambda z: nd.log_softmax(z, axis=1)).lower(z), "float32")
 probe("columns-float32", tracegrad.jit(lambda z: (z * 2.0).sum(axis=0)).lower(z), "float32")
+# a max reduction alone (a compare-and-select fold stayed scalar)
+probe("rowmax-float32", tracegrad.jit(lambda z: z.max(axis=1)).lower(z), "float32")
 
 # the user's own numba code keeps numba's target (no global side effect)
 @numba.njit(fastmath=FASTMATH)
@@ -227,7 +229,7 @@ def _probe(cpu: str) -> dict[str, tuple[int, bool]]:
 
 @needs_numba
 @pytest.mark.parametrize("kernel", ["softplus-float32", "softplus-float64", "rows-float32",
-                                    "columns-float32"])
+                                    "columns-float32", "rowmax-float32"])
 @pytest.mark.parametrize("cpu", list(LLVM_WIDTH))
 def test_generated_kernel_vectorises_for_named_cpus(cpu, kernel):
     """Every x86-64 level runs generated kernels at the full width of its preferred vectors:

@@ -10,6 +10,7 @@ from tracegrad._compiler import prims as P
 from tracegrad._compiler.core import REGISTRY, ShapedArray
 from tracegrad._compiler.frontend.tracing import trace
 from tracegrad._compiler.opt import check_graph, optimize, same_results
+from tracegrad._compiler.opt.check import eval_graph
 from tracegrad._compiler.opt.simplify import RULES, RULES_BY_NAME, simplify
 
 F32, F64 = np.dtype("float32"), np.dtype("float64")
@@ -97,6 +98,30 @@ def test_square_as_mul():
         { lambda ; a:f64[7]. let
             b:f64[7] = mul a a
           in (b) }""")
+
+
+@pytest.mark.parametrize("dtype", [F32, F64])
+def test_cube_as_mul(dtype):
+    g = traced(lambda x: P.power(x, 3.0), (7,), dtype=dtype)
+    out = simplify(g, [RULES_BY_NAME["cube_as_mul"]])
+    name = {F32: "f32", F64: "f64"}[dtype]
+    assert str(out) == text(f"""
+        {{ lambda ; a:{name}[7]. let
+            b:{name}[7] = mul a a
+            c:{name}[7] = mul b a
+          in (c) }}""")
+    # two roundings instead of one: within 2 ulp of NumPy's power, specials exact
+    rng = np.random.default_rng(0)
+    x = np.concatenate([SPECIALS, rng.normal(size=10000) * 100, [3e12, -3e12, 1e103]])
+    with np.errstate(over="ignore"):
+        x = x.astype(dtype)
+    with np.errstate(all="ignore"):
+        want = np.power(x, dtype.type(3))
+        (got,) = eval_graph(out, [x])
+    finite = np.isfinite(want)
+    assert np.array_equal(got[~finite], want[~finite], equal_nan=True)
+    assert np.all(np.abs(got[finite] - want[finite]) <= 2 * np.spacing(np.abs(want[finite])))
+    assert np.array_equal(np.signbit(got), np.signbit(want))
 
 
 def test_neg_neg():

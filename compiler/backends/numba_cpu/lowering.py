@@ -98,9 +98,10 @@ class Accumulator(NamedTuple):
 ACCUMULATORS: dict[str, Accumulator] = {
     "reduce_sum": Accumulator("0.0", "{acc} += {value}"),
     "reduce_prod": Accumulator("1.0", "{acc} *= {value}"),
-    # kernel_rt's maximum/minimum propagate NaN like NumPy (Python's max would drop it)
-    "reduce_max": Accumulator("-np.inf", "{acc} = maximum({acc}, {value})"),
-    "reduce_min": Accumulator("np.inf", "{acc} = minimum({acc}, {value})"),
+    # vmath's fold_max/fold_min propagate NaN like NumPy (Python's max would drop it) and
+    # vectorise (accumulators of max/min are always floats, see accumulator())
+    "reduce_max": Accumulator("-np.inf", "{acc} = fold_max({acc}, {value})"),
+    "reduce_min": Accumulator("np.inf", "{acc} = fold_min({acc}, {value})"),
 }
 
 # Elements per float32 partial sum (see accumulator()). With 8-32 vector lanes interleaved,

@@ -20,6 +20,8 @@ from typing import Any
 from ..lowering import SUFFIX, VMATH
 from ._llvm import (
     FASTMATH,
+    fold_max,
+    fold_min,
     from_f16_bits,
     prefer_vector_width,
     round_f16,
@@ -52,7 +54,7 @@ __all__ = [
     "pow_f32", "pow_f64", "erf_f32", "erf_f64",
     # not math: what generated kernels call besides (see _llvm.py)
     "strict_add", "strict_sub", "round_f16", "from_f16_bits", "to_f16_bits",
-    "prefer_vector_width",
+    "prefer_vector_width", "fold_max", "fold_min",
 ]
 
 

@@ -179,6 +179,33 @@ def strict_sub(typingctx, a, b):
     return a(a, b), codegen
 
 
+def _make_fold(name):
+    @_intrinsic
+    def fold(typingctx, acc, value):
+        """The max/min reduction step: ``acc`` (float32/float64) against ``value`` (any number,
+        converted to acc's type). LLVM's IEEE 754-2019 maximum/minimum propagate NaN like
+        NumPy's, and unlike a compare-and-select they are associative, so the loop vectoriser
+        turns the fold into a vector reduction (a select chain stayed scalar: 1.5 ms against
+        0.16 ms for the row maxima of 4096x256 float32)."""
+        if acc not in _INT_OF or not isinstance(value, (types.Float, types.Integer,
+                                                        types.Boolean)):
+            return None
+
+        def codegen(context, builder, sig, args):
+            v = context.cast(builder, args[1], sig.args[1], sig.args[0])
+            t = args[0].type
+            fn = builder.module.declare_intrinsic(name, [t], ir.FunctionType(t, [t, t]))
+            return builder.call(fn, [args[0], v])
+
+        return acc(acc, value), codegen
+
+    return fold
+
+
+fold_max = _make_fold("llvm.maximum")
+fold_min = _make_fold("llvm.minimum")
+
+
 @_intrinsic
 def round_f16(typingctx, x):
     """float32 ``x`` rounded to float16 precision and range (a cast to float16 inside a
