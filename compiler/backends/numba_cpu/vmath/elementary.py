@@ -63,10 +63,10 @@ _EXPM1_F64 = (0.16666666666666674, 0.04166666666666673, 0.008333333333321964,
 _LOG_F32 = (_F(0.66666776), _F(0.3997758), _F(0.2987093))
 _LOG_F64 = (0.6666666666666711, 0.39999999999514807, 0.2857142873014576, 0.22222199025838146,
             0.1818357375446798, 0.15313136801414431, 0.14810518272003353)
-# tanh(x) = x + x^3 P(x^2), |x| <= 0.55
-_TANH_SMALL = 0.55
-_TANH_F32 = (_F(-0.33333316), _F(0.13332544), _F(-0.053847548), _F(0.021050714),
-             _F(-0.0062428494))
+# tanh(x) = x + x^3 P(x^2), |x| <= 1 (f32) / 0.55 (f64)
+_TANH_SMALL_F32, _TANH_SMALL = _F(1.0), 0.55
+_TANH_F32 = (_F(-0.33333328), _F(0.133332), _F(-0.0539531), _F(0.021784738), _F(-0.0085951295),
+             _F(0.0030786132), _F(-0.00084114954), _F(0.00012147398))
 _TANH_F64 = (-0.33333333333333315, 0.13333333333328665, -0.05396825396463185,
              0.021869488403597998, -0.008863232795796509, 0.003592093185753683,
              -0.0014555459199524152, 0.0005884419392113361, -0.00023334213872939387,
@@ -330,21 +330,19 @@ def log1p_f64(x: float) -> float:
 
 @_vm
 def tanh_f32(x: np.float32) -> np.float32:
+    # |x| >= 1: 1 - q, q = 2/(e + 1), e = exp(2|x|) from the plain exp core (no hi/lo split:
+    # q <= 0.24, so its ~1.5 ulp error is < 0.4 ulp of the result). Below 1 an odd polynomial
+    # of degree 17. Max error 0.96 ulp (exhaustive), 30% faster than a hi/lo exp with the
+    # branch at 0.55 (0.78 ulp; both branches are computed in a vector loop).
     a = abs(x)
     a2 = a * a
     small = a + a * a2 * _poly(a2, _TANH_F32)
-    # |x| >= 0.55: 1 - q, q = 2/(e + 1), e = exp(2|x|) = e_hi + e_lo >= 3. With
-    # d + d_err = e + 1 exactly (Fast2Sum), 2/(d + d_err) ~ q - q^2 d_err / 2.
     ac = a if a < _TANH_CLAMP_F32 else _TANH_CLAMP_F32  # also maps NaN to a finite value
-    hi, lo, k = _exp_hilo_f32(ac + ac)
-    scale = _f32_from_bits((k + 127) << 23)  # 1 <= k <= 29: one exact multiplication
-    e_hi, e_lo = hi * scale, lo * scale
-    d = _sadd(e_hi, _ONE_F32)
-    d_err = _sadd(_ssub(e_hi, d), _ONE_F32) + e_lo
-    q = _div(_TWO_F32, d)
-    h = _ssub(_ONE_F32, q)
-    big = _sadd(h, _ssub(_ssub(_ONE_F32, h), q) + _HALF_F32 * q * q * d_err)  # 1 - q exact
-    y = _copysign(small if a < _F(_TANH_SMALL) else big, x)
+    kf, r, rl = _reduce_ln2_f32(ac + ac)
+    p = _sadd(_ONE_F32, _sadd(r, rl + r * r * _poly(r, _EXP_F32)))
+    e = p * _f32_from_bits((np.int32(kf) + 127) << 23)  # 0 <= k <= 29: one exact scaling
+    big = _ONE_F32 - _div(_TWO_F32, e + _ONE_F32)
+    y = _copysign(small if a < _TANH_SMALL_F32 else big, x)
     return y if x == x else x
 
 
