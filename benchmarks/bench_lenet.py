@@ -137,6 +137,8 @@ class Worker:
 # -- tracegrad ----------------------------------------------------------------------------------
 
 def tracegrad_systems() -> dict[str, Callable[[], Any]]:
+    import harness  # noqa: F401  (before tracegrad: the benchmark compiles blocking)
+
     import tracegrad
     from tracegrad import autograd, gluon, nd
 

@@ -17,6 +17,12 @@ from typing import Callable
 
 import numpy as np
 
+# Benchmarks time compiled kernels. With the default tiers ("on") the interpreter answers
+# while the kernels compile in the background; on a cold cache (a new CODEGEN_VERSION, a new
+# machine) that can outlast the warm-up, and the rounds would time the interpreter. Every
+# benchmark imports this module before tracegrad.
+os.environ.setdefault("TRACEGRAD_TIERS", "blocking")
+
 
 def interleaved(systems: dict[str, Callable[[], object]], rounds: int = 15,
                 inner: int = 1, warmup: int = 2) -> dict[str, float]:
