@@ -25,14 +25,22 @@ os.environ.setdefault("TRACEGRAD_TIERS", "blocking")
 
 
 def interleaved(systems: dict[str, Callable[[], object]], rounds: int = 15,
-                inner: int = 1, warmup: int = 2) -> dict[str, float]:
-    """Median seconds per call of each system."""
+                inner: int = 1, warmup: int = 2, settle: int = 1) -> dict[str, float]:
+    """Median seconds per call of each system.
+
+    In each round a system first makes ``settle`` untimed calls: on two cores the previous
+    system's worker threads (JAX's, OpenBLAS's, numba's) keep spinning for a while after it
+    returns, and its data has just displaced the caches, so without them the first call
+    after a switch measured the previous system as much as this one (tracegrad's
+    logsumexp: 0.79 ms median alone, 1.75 ms right after JAX)."""
     for fn in systems.values():
         for _ in range(warmup):
             fn()
     samples: dict[str, list[float]] = {name: [] for name in systems}
     for _ in range(rounds):
         for name, fn in systems.items():
+            for _ in range(settle):
+                fn()
             t0 = time.perf_counter()
             for _ in range(inner):
                 fn()
