@@ -124,6 +124,32 @@ def test_softplus_value_and_grad_is_one_pass_over_x():
     assert [v.aval.shape for v in k.outputs] == [(1,), (1000,)]  # the loss and its gradient
 
 
+@needs_numba  # generated source
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_row_cache_computes_each_exp_once(dtype):
+    # logsumexp's gradient needs exp(x - max) again after the sum: it is saved to a row
+    # buffer in the sum's loop and loaded in the gradient's, not recomputed
+    x = np.random.default_rng(8).normal(size=(37, 300)).astype(dtype) * 30
+    x[3, 7] = np.nan
+    x[5] = -np.inf
+    g = tracegrad.value_and_grad(F.logsumexp)
+    src = g.lower(nd.array(x, dtype=dtype)).source
+    body = src[src.index("def kernel_serial"):src.index("def kernel_parallel")]
+    suffix = "f32" if dtype == "float32" else "f64"
+    assert body.count(f"exp_{suffix}(") == 1 and "row0[i1] = " in body, body
+    val, grad = g(nd.array(x, dtype=dtype))
+    with np.errstate(all="ignore"):
+        x64 = x.astype(np.float64)
+        m = x64.max(axis=1, keepdims=True)
+        e = np.exp(x64 - m)
+        s = e.sum(axis=1, keepdims=True)
+        ref = e / s
+    # float32: x - max is rounded (|x - max| ~ 100), exp turns that into ~1e-5 relative
+    np.testing.assert_allclose(grad.asnumpy(), ref, rtol=2e-5 if dtype == "float32" else 1e-12,
+                               atol=1e-30)
+    assert np.isnan(val.asscalar())
+
+
 @needs_numba  # the interpreter backend fuses nothing
 def test_fused_ir_and_dot_show_kernels():
     low = tracegrad.value_and_grad(F.softplus_loss, argnums=1).lower(nd.ones(8), nd.ones(8))

@@ -46,7 +46,7 @@ def test_every_elementwise_primitive_has_a_template_or_is_listed():
 def test_the_reductions_of_the_loop_model_all_have_accumulators():
     assert set(lowering.ACCUMULATORS) == set(REDUCTIONS)
     assert not lowering.can_fuse(Eqn(REGISTRY["argmax"], {}, [], []))
-    assert lowering.accumulate("reduce_max", "acc", "v0") == "acc = maximum(acc, v0)"
+    assert lowering.accumulate("reduce_max", "acc", "v0") == "acc = fold_max(acc, v0)"
     assert lowering.init("reduce_prod") == "1.0"
 
 

@@ -16,16 +16,21 @@ from typing import Any, Literal
 
 from ...ir import Eqn, Var
 from ...schedule.fusion import REDUCTIONS, Kernel
+from .lowering import VMATH
 
 Strategy = Literal["split", "columns", "outer"]
 
 
 @dataclass(frozen=True)
 class PassWork:
-    """What the inner loop nest of one phase does: accumulate reductions, store outputs."""
+    """What the inner loop nest of one phase does: accumulate reductions, store outputs;
+    with a row cache, first load the cached values of earlier phases (``load``) and save
+    this phase's values that later phases need (``save``)."""
 
     reductions: tuple[Eqn, ...]
     stores: tuple[Var, ...]
+    load: tuple[Var, ...] = ()
+    save: tuple[Var, ...] = ()
 
     def __bool__(self) -> bool:
         return bool(self.reductions or self.stores)
@@ -95,7 +100,10 @@ def analyse(k: Kernel) -> KernelLayout:
         strategy = "split"
     elif _columns_fit(k, inner, outer, reductions, passes):
         strategy = "columns"
-    return KernelLayout(inner, outer, strategy, {id(e.outvars[0]): e for e in k.eqns},
+    producer = {id(e.outvars[0]): e for e in k.eqns}
+    if strategy == "outer" and len(inner) == 1 and len(passes) > 1:
+        passes = _row_cache(passes, producer, phase, is_inner)
+    return KernelLayout(inner, outer, strategy, producer,
                         {kind: tuple(es) for kind, es in reductions.items()}, passes,
                         between, epilogue)
 
@@ -112,3 +120,47 @@ def _columns_fit(k: Kernel, inner: tuple[int, ...], outer: tuple[int, ...],
     inner_outputs = [v for v in k.outputs if k.varying(v) & set(inner)]
     return bool(passes[0].reductions) and len(passes[0].stores) == len(inner_outputs) and \
         not any(passes[1:])
+
+
+# Values worth keeping for a later phase rather than computing twice: the vectorised math
+# functions. An exp costs ~0.4 ns per value, reloading it from a row still in L1 much less.
+CACHED_PRIMS = frozenset(VMATH)
+
+
+def _row_cache(passes: tuple[PassWork, ...], producer: Mapping[int, Eqn],
+               phase: Any, is_inner: Any) -> tuple[PassWork, ...]:
+    """With one inner axis, a row's expensive values (:data:`CACHED_PRIMS`) that an earlier
+    phase computes and a later phase needs again go through a per-chunk row buffer: saved
+    where first computed, loaded instead of recomputed (logsumexp's gradient needs
+    exp(x - max) again after the sum that gave its scale)."""
+    needed = [_needed(work, producer) for work in passes]
+    save: list[list[Var]] = [[] for _ in passes]
+    load: list[list[Var]] = [[] for _ in passes]
+    for q, vars_q in enumerate(needed):
+        for v in vars_q.values():
+            e = producer.get(id(v))
+            p = phase(v)
+            if e is None or e.prim.name not in CACHED_PRIMS or not is_inner(v) or p >= q \
+                    or id(v) not in needed[p]:
+                continue
+            load[q].append(v)
+            if not any(v is x for x in save[p]):
+                save[p].append(v)
+    return tuple(PassWork(w.reductions, w.stores, tuple(load[i]), tuple(save[i]))
+                 for i, w in enumerate(passes))
+
+
+def _needed(work: PassWork, producer: Mapping[int, Eqn]) -> dict[int, Var]:
+    """The variables a pass computes: those its reductions and stores depend on, up to the
+    kernel's inputs and the results of reductions (known before the pass)."""
+    seen: dict[int, Var] = {}
+    stack = [e.invars[0] for e in work.reductions] + list(work.stores)
+    while stack:
+        v = stack.pop()
+        if not isinstance(v, Var) or id(v) in seen:
+            continue
+        seen[id(v)] = v
+        e = producer.get(id(v))
+        if e is not None and e.prim.name not in REDUCTIONS:
+            stack.extend(e.invars)
+    return seen

@@ -33,6 +33,8 @@ class KernelWriter(Protocol):
 
     def value(self, a: Any) -> str: ...
 
+    def tmp(self, v: Var) -> str: ...
+
     def store(self, v: Var) -> None: ...
 
     def finalize(self, e: Eqn, acc: str) -> None: ...
@@ -120,12 +122,33 @@ def _inner_pass(w: KernelWriter, p: int, work: PassWork, loops: list[Loop]) -> N
 
 
 def _pass_body(w: KernelWriter, accs: list[str], work: PassWork) -> None:
-    """Innermost statements of a pass: fold each reduction's input into its accumulator,
-    store the outputs."""
+    """Innermost statements of a pass: load the row-cached values of earlier phases, fold
+    each reduction's input into its accumulator, store the outputs, save the values later
+    phases load (see :func:`.layout._row_cache`; the single inner axis indexes the row)."""
+    for v in work.load:
+        name = w.tmp(v)
+        w.em.line(f"{name} = {_row_buffer(w, v)}")
+        w.em.known[id(v)] = name
     for acc, e in zip(accs, work.reductions):
         w.em.line(lowering.accumulate(e.prim.name, acc, w.value(e.invars[0])))
     for v in work.stores:
         w.store(v)
+    for v in work.save:
+        w.em.line(f"{_row_buffer(w, v)} = {w.value(v)}")
+
+
+def _row_buffers(w: KernelWriter) -> list[Var]:
+    """The row-cached values of the kernel, in order; buffer j is ``row<j>``."""
+    out: list[Var] = []
+    for work in w.layout.passes:
+        out.extend(v for v in work.save if not any(v is x for x in out))
+    return out
+
+
+def _row_buffer(w: KernelWriter, v: Var) -> str:
+    (a,) = w.layout.inner
+    j = next(j for j, x in enumerate(_row_buffers(w)) if x is v)
+    return f"row{j}[i{a}]"
 
 
 def _combine_chunks(w: KernelWriter, e: Eqn, acc: str, part: str) -> None:
@@ -147,6 +170,8 @@ def outer_loop(w: KernelWriter) -> None:
     em.line(f"n_outer = {' * '.join(f'u{a}' for a in lay.outer)}")
     with em.block("for c in prange(nchunks):"):
         _open_chunk(w, "n_outer")
+        for j, v in enumerate(_row_buffers(w)):  # one row of each cached value, per chunk
+            em.line(f"row{j} = np.empty(u{lay.inner[0]}, {lowering.np_type(v.aval.dtype)})")
         for j, e in enumerate(cross):
             em.line(f"g{j} = {lowering.init(e.prim.name)}")
         with em.block("for o in range(lo, hi):"):
