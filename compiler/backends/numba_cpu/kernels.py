@@ -19,7 +19,8 @@ from typing import Any
 
 import numba
 import numpy as np
-from numba.core.caching import NullCache
+from numba.core.caching import FunctionCache, NullCache
+from numba.core.runtime import rtsys
 
 from ... import settings
 from . import cache, target
@@ -68,6 +69,27 @@ def kernel_functions(source: str) -> tuple[Any, Any]:
     return pair
 
 
+class _LoadWithoutRefresh(FunctionCache):
+    """numba's disk cache of a function, loading without refreshing the target context
+    first. The refresh installs every lowering registry numba has (and imports scipy.linalg
+    to look for a BLAS): 0.39-0.41 s, half of the first cached call in a process. Linking a
+    compiled library needs only its first step, numba's runtime (NRT) symbols. A load that
+    misses falls through to numba's compiler, which refreshes the context itself."""
+
+    def load_overload(self, sig: Any, target_context: Any) -> Any:
+        rtsys.initialize(target_context)
+        with self._guard_against_spurious_io_errors():
+            return self._load_overload(sig, target_context)
+
+
+def _enable_cache(dispatcher: Any) -> None:
+    if hasattr(FunctionCache, "_load_overload") and \
+            hasattr(FunctionCache, "_guard_against_spurious_io_errors"):
+        dispatcher._cache = _LoadWithoutRefresh(dispatcher.py_func)
+    else:  # another numba version: its own loading
+        dispatcher.enable_caching()
+
+
 def ensure_compiled(dispatcher: Any, signature: tuple, log: list | None = None) -> None:
     """Compile (or load from disk) one signature now, holding the kernel's lock (one thread
     compiles, the others wait) and its file lock (one process compiles, the others load).
@@ -89,7 +111,7 @@ def ensure_compiled(dispatcher: Any, signature: tuple, log: list | None = None) 
         with cache.file_lock(lock) if lock else contextlib.nullcontext():
             if folder:
                 cache.check_and_repair(name, folder)
-                dispatcher.enable_caching()
+                _enable_cache(dispatcher)
             try:
                 dispatcher.compile(signature)
             except Exception as err:  # noqa: BLE001  (numba raises EOFError etc. on bad files)
