@@ -2,11 +2,16 @@
 
 Compared in the same run with PyTorch eager autograd, HIPS autograd and NumPy (forward only,
 the floor). Run: ``python benchmarks/bench_eager.py`` (``make bench`` runs all benchmarks).
+Without PyTorch in this interpreter, ``BENCH_TORCH_PYTHON`` may name one that has it: the
+chain is then timed there, in its own process (medians, not interleaved).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -51,6 +56,42 @@ def torch_step(torch, xa, wa):
             y = torch.tanh(y * tw + tx)
         y.sum().backward()
     return step
+
+
+# PyTorch in another interpreter (BENCH_TORCH_PYTHON, as for bench_lenet.py) when this one
+# has none: the same chain, timed there; a separate process, so not interleaved.
+TORCH_WORKER = r"""
+import json, statistics, sys, time
+import numpy as np, torch
+torch.set_num_threads(1)
+n, rounds = int(sys.argv[1]), int(sys.argv[2])
+rng = np.random.default_rng(0)
+xa, wa = rng.uniform(-1, 1, 4).astype(np.float32), rng.uniform(-1, 1, 4).astype(np.float32)
+tx, tw = torch.tensor(xa, requires_grad=True), torch.tensor(wa, requires_grad=True)
+def step():
+    y = tx
+    for _ in range(n):
+        y = torch.tanh(y * tw + tx)
+    y.sum().backward()
+for _ in range(3):
+    step()
+times = []
+for _ in range(rounds):
+    t0 = time.perf_counter()
+    step()
+    times.append(time.perf_counter() - t0)
+print(json.dumps({"seconds": statistics.median(times), "version": torch.__version__}))
+"""
+
+
+def torch_elsewhere(rounds: int) -> tuple[str, float] | None:
+    python = os.environ.get("BENCH_TORCH_PYTHON")
+    if not python:
+        return None
+    out = subprocess.run([python, "-c", TORCH_WORKER, str(N_OPS // 3), str(rounds)],
+                         capture_output=True, text=True, check=True)
+    r = json.loads(out.stdout.strip().splitlines()[-1])
+    return f"pytorch {r['version']} eager (own process)", r["seconds"]
 
 
 def hips_step(ag, anp, xa, wa):
@@ -98,9 +139,12 @@ def main() -> None:
     times = interleaved(systems, rounds=args.rounds)
     if mx:
         times["mxnet 1.9.1 (subprocess)"] = mx["eager chain"]
-    base = times.get("pytorch eager", times["tracegrad eager (op-by-op backward)"])
+    if torch is None and (elsewhere := torch_elsewhere(args.rounds)) is not None:
+        times[elsewhere[0]] = elsewhere[1]
+    base_name = next((k for k in times if k.startswith("pytorch")),
+                     "tracegrad eager (op-by-op backward)")
     rows = [{"system": k, "us per op (fwd+bwd)": v / n_ops * 1e6,
-             "ratio to pytorch": v / base} for k, v in times.items()]
+             f"ratio to {base_name}": v / times[base_name]} for k, v in times.items()]
     print(write_report("eager_overhead", rows, {"ops_per_chain": n_ops, "array": "float32[4]"},
                        args.out))
 

@@ -103,6 +103,16 @@ def main() -> None:
                   "SoftmaxCrossEntropyLoss, sgd Trainer step; the `part:` rows time pieces "
                   "of the tracegrad step on their own.", "", *label(gluon),
                   table(gluon["rows"], list(gluon["rows"][0])), ""]
+    lenet = load("lenet")
+    if lenet:
+        lines += ["## LeNet training step (convolutions)", "",
+                  "`benchmarks/bench_lenet.py`: each system's step, with OpenBLAS's default "
+                  "threads and with one thread.", "", *label(lenet),
+                  table(lenet["rows"], list(lenet["rows"][0])), ""]
+    earlier = HERE / "amd_epyc_fusion.md"  # a committed run on another machine
+    if earlier.exists():
+        lines += ["## Earlier run: AMD EPYC (znver4), not re-run", "",
+                  earlier.read_text().strip(), ""]
     (ROOT / "docs" / "benchmarks.md").write_text("\n".join(lines))
     print("wrote docs/benchmarks.md")
 

@@ -118,11 +118,13 @@ def topo_order(heads: list) -> list:
             continue
         seen[id(node)] = node
         if type(node) is Node:
+            seq = node.seq
             for p in node.parents:
-                if p is not None and p is not NO_VARIABLE and not dead(p, node.seq):
+                if p is not None and p is not NO_VARIABLE:
                     if type(p) is OutputRef:
                         p = p.node
-                    if id(p) not in seen:
+                    # dead(p, seq), inlined: this loop runs for every input of every node
+                    if id(p) not in seen and not (type(p) is Node and 0 < p.freed < seq):
                         stack.append(p)
     return sorted(seen.values(), key=_by_seq)
 
@@ -216,7 +218,9 @@ def signature_and_values(order: list, heads: list) -> tuple[tuple, list] | None:
         # the node's own offset too: with it, equal keys mean equal positions of every parent
         key: list = [node.prim, base - seq, tuple(sorted(params.items())) if params else ()]
         for p, a in zip(node.parents, node.args):
-            if p is None or p is NO_VARIABLE or dead(p, seq):
+            tp = type(p)
+            if p is None or p is NO_VARIABLE or (tp is Node and 0 < p.freed < seq) or \
+                    (tp is OutputRef and dead(p, seq)):  # dead(p, seq), inlined for a Node
                 if type(a) is float:  # by type only: its value is an input
                     key.append("f")
                     consts.append(node.out.dtype.type(a))
@@ -225,9 +229,9 @@ def signature_and_values(order: list, heads: list) -> tuple[tuple, list] | None:
                 else:
                     key.append((a.shape, a.dtype))
                     consts.append(a)
-            elif type(p) is Node:
+            elif tp is Node:
                 key.append(seq - p.seq)  # relative: the same for every step of a loop
-            elif type(p) is VarNode:
+            elif tp is VarNode:
                 key.append(("v", var_index[id(p)]))
                 if saved.setdefault(id(p), a) is not a:
                     return None
