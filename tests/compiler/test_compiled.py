@@ -150,6 +150,26 @@ def test_row_cache_computes_each_exp_once(dtype):
     assert np.isnan(val.asscalar())
 
 
+@needs_numba  # generated source
+def test_row_invariant_values_are_computed_before_the_inner_loops():
+    # log(sum) of a row is the same for every element: computed once per row, not in the
+    # loop over the row (whose scalar remainder is all a row of 10 values runs)
+    z = np.random.default_rng(9).normal(size=(6, 10)).astype(np.float32)
+    f = tracegrad.jit(lambda z: nd.log_softmax(z, axis=1))
+    src = f.lower(nd.array(z)).source
+    body = src[src.index("def kernel_serial"):src.index("def kernel_parallel")].splitlines()
+
+    def indent(line):
+        return len(line) - len(line.lstrip())
+    (log_line,) = [ln for ln in body if "log_f32(" in ln]
+    inner = [indent(ln) for ln in body if ln.lstrip().startswith("for i1 ")]
+    assert inner and indent(log_line) <= min(inner), "\n".join(body)
+    z64 = z.astype(np.float64)
+    ref = z64 - z64.max(axis=1, keepdims=True)
+    ref -= np.log(np.exp(ref).sum(axis=1, keepdims=True))
+    np.testing.assert_allclose(f(nd.array(z)).asnumpy(), ref, rtol=1e-6, atol=1e-6)
+
+
 @needs_numba  # the interpreter backend fuses nothing
 def test_fused_ir_and_dot_show_kernels():
     low = tracegrad.value_and_grad(F.softplus_loss, argnums=1).lower(nd.ones(8), nd.ones(8))

@@ -31,6 +31,9 @@ class PassWork:
     stores: tuple[Var, ...]
     load: tuple[Var, ...] = ()
     save: tuple[Var, ...] = ()
+    # values the pass needs that do not vary along the inner axes: computed once per outer
+    # iteration, before the inner loops (outer strategy)
+    hoist: tuple[Var, ...] = ()
 
     def __bool__(self) -> bool:
         return bool(self.reductions or self.stores)
@@ -101,8 +104,10 @@ def analyse(k: Kernel) -> KernelLayout:
     elif _columns_fit(k, inner, outer, reductions, passes):
         strategy = "columns"
     producer = {id(e.outvars[0]): e for e in k.eqns}
-    if strategy == "outer" and len(inner) == 1 and len(passes) > 1:
-        passes = _row_cache(passes, producer, phase, is_inner)
+    if strategy == "outer":
+        passes = _hoist(passes, producer, is_inner, k)
+        if len(inner) == 1 and len(passes) > 1:
+            passes = _row_cache(passes, producer, phase, is_inner)
     return KernelLayout(inner, outer, strategy, producer,
                         {kind: tuple(es) for kind, es in reductions.items()}, passes,
                         between, epilogue)
@@ -146,8 +151,28 @@ def _row_cache(passes: tuple[PassWork, ...], producer: Mapping[int, Eqn],
             load[q].append(v)
             if not any(v is x for x in save[p]):
                 save[p].append(v)
-    return tuple(PassWork(w.reductions, w.stores, tuple(load[i]), tuple(save[i]))
+    return tuple(PassWork(w.reductions, w.stores, tuple(load[i]), tuple(save[i]), w.hoist)
                  for i, w in enumerate(passes))
+
+
+def _hoist(passes: tuple[PassWork, ...], producer: Mapping[int, Eqn], is_inner: Any,
+           k: Kernel) -> tuple[PassWork, ...]:
+    """Each pass's values that stay put along the inner axes (a row's max, log of its sum,
+    its label), in graph order: computed before the pass's loops instead of in them. LLVM
+    hoists most of them itself, but not out of the scalar remainder loop, which is all a
+    row of 10 values (the MLP's logits) runs: the cross-entropy kernel took 0.15 ms for
+    256x10."""
+    order = {id(v): i for i, v in enumerate(k.inputs)}
+    order.update({id(e.outvars[0]): len(order) + i for i, e in enumerate(k.eqns)})
+    out = []
+    for work in passes:
+        needed = _needed(work, producer)
+        hoist = sorted((v for v in needed.values() if not is_inner(v)
+                        and (id(v) not in producer
+                             or producer[id(v)].prim.name not in REDUCTIONS)),
+                       key=lambda v: order.get(id(v), -1))
+        out.append(PassWork(work.reductions, work.stores, work.load, work.save, tuple(hoist)))
+    return tuple(out)
 
 
 def _needed(work: PassWork, producer: Mapping[int, Eqn]) -> dict[int, Var]:

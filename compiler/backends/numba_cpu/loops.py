@@ -100,6 +100,8 @@ def _inner_pass(w: KernelWriter, p: int, work: PassWork, loops: list[Loop]) -> N
     cut into blocks: the partials start at zero per block and are folded into the
     accumulators after it."""
     em = w.em
+    for v in work.hoist:  # known before the loops (see layout._hoist)
+        w.value(v)
     accs = [f"acc{p}_{j}" for j in range(len(work.reductions))]
     types = [_acc_type(e) for e in work.reductions]
     for acc, e, t in zip(accs, work.reductions, types):
