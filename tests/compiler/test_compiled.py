@@ -493,12 +493,30 @@ def test_blas_layout_choice_gives_the_same_product():
     rng = np.random.default_rng(3)
     a, b = rng.normal(size=(130, 70)).astype(np.float32), rng.normal(size=(70, 90)).astype(
         np.float32)
-    for _ in range(7):  # the first calls try each layout twice, then the fastest is kept
+    for _ in range(10):  # the first calls try each layout three times, then one is kept
         got = blas.matmul(a, b)
         assert got.flags.c_contiguous
         np.testing.assert_allclose(got, a @ b, rtol=1e-5, atol=1e-5)
     key = next(k for k in blas._CHOICE if k[0] == (130, 70) and k[1] == (70, 90))
     assert blas._CHOICE[key] in (0, 1, 2)
+
+
+@pytest.mark.parametrize("seconds, chosen", [
+    ((1.0, 0.8, 0.9), 0),   # 20% faster is within the noise: the plain product stays
+    ((1.0, 0.5, 0.9), 1),   # twice as fast: that layout is kept
+    ((1.0, 0.9, 0.6), 2),
+])
+def test_blas_layout_choice_needs_a_clear_margin(monkeypatch, seconds, chosen):
+    from tracegrad._compiler.prims import _blas as blas
+
+    clock = iter(np.cumsum([t for _ in range(blas._TRIES) for s in seconds for t in (0, s)]))
+    monkeypatch.setattr(blas.time, "perf_counter", lambda: float(next(clock)))
+    a = np.ones((300, 40 + len(seconds) + chosen), np.float32)  # a shape of its own
+    b = np.ones((a.shape[1], 300), np.float32)
+    for _ in range(blas._TRIES * len(blas._VARIANTS)):
+        blas.matmul(a, b)
+    key = next(k for k in blas._CHOICE if k[0] == a.shape and k[1] == b.shape)
+    assert blas._CHOICE[key] == chosen
 
 
 @pytest.mark.parametrize("case", ["transpose_of_broadcast", "reshape_times_broadcast"])
