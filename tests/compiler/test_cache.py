@@ -92,6 +92,37 @@ def test_a_warm_load_skips_numbas_refresh_and_later_compiles_still_work(tmp_path
     assert out["value2"] == pytest.approx(float((np.log1p(x * x) * 3.0).sum()), 1e-6)
 
 
+PARALLEL = """
+import json, sys
+import numpy as np
+import tracegrad
+from tracegrad import nd
+x = nd.array(np.linspace(-3, 3, 50_000, dtype=np.float32))  # above parallel_min: prange
+v, g = tracegrad.value_and_grad(lambda x: (nd.tanh(x) * nd.exp(-x)).sum())(x)
+print(json.dumps({"value": float(v.asscalar()), "grad": g.asnumpy()[::997].tolist(),
+                  "info": tracegrad.cache_info(),
+                  "loaded_registries": "numba.np.arraymath" in sys.modules}))
+"""
+
+
+def test_a_parallel_kernel_loads_warm_without_the_refresh(tmp_path):
+    # a parallel kernel needs numba's threading layer when it is linked: its reload hook
+    # starts it, also without the context refresh
+    env = dict(os.environ, TRACEGRAD_CACHE_DIR=str(tmp_path), PYTHONPATH=str(ROOT),
+               TRACEGRAD_TIERS="blocking")
+
+    def run():
+        proc = subprocess.run([sys.executable, "-c", PARALLEL], env=env, check=True,
+                              capture_output=True, text=True)
+        return json.loads(proc.stdout.splitlines()[-1])
+    cold, warm = run(), run()
+    assert cold["info"]["compiles"] >= 1 and warm["info"]["compiles"] == 0
+    assert warm["loaded_registries"] is False
+    assert warm["value"] == cold["value"] and warm["grad"] == cold["grad"]
+    x = np.linspace(-3, 3, 50_000, dtype=np.float32).astype(np.float64)
+    assert warm["value"] == pytest.approx(float((np.tanh(x) * np.exp(-x)).sum()), rel=1e-5)
+
+
 def test_processes_starting_together_share_one_entry(tmp_path):
     procs = [run_program(tmp_path, wait=False) for _ in range(3)]
     results = [_result(p) for p in procs]
