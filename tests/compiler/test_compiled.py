@@ -106,6 +106,17 @@ def test_zero_d_size_one_and_empty_arrays(shape):
     np.testing.assert_allclose(s.asnumpy(), [(x.asnumpy() ** 2).sum()], rtol=1e-6)
 
 
+@pytest.mark.parametrize("shape", [(0, 2, 2), (2, 0, 2), (3, 2, 2)])
+def test_outputs_of_a_kernel_with_an_empty_loop_axis_are_written(shape):
+    # found by the fuzzer: exp(sum of an empty array) + exp(b) was fused into the loops
+    # over the empty array, which never ran, so the (1, 1, 2) result was left uninitialised
+    x = nd.zeros(shape, dtype="float64")
+    b = nd.array(np.array([0.3, -0.2]), dtype="float64")
+    f = tracegrad.jit(lambda x, b: nd.exp(x.sum(axis=None, keepdims=True)) + nd.exp(b))
+    want = np.exp(np.zeros(shape).sum(keepdims=True)) + np.exp([0.3, -0.2])
+    np.testing.assert_allclose(f(x, b).asnumpy(), want, rtol=1e-12)
+
+
 def test_kernel_counts():
     w, x = nd.ones(1000), nd.ones(1000)
     assert len(_kernels(F.softplus_loss, w, x, argnums=1)) == 1
