@@ -73,8 +73,8 @@ def build_driver(plan: Plan) -> tuple[Callable[[Sequence[Any]], list], str, list
                 ns[fn] = functools.partial(_run_in_numpy, Graph(
                     [], list(step.inputs), list(step.eqns), list(step.outputs), []))
                 targets = "".join(f"{name(v)}, " for v in step.outputs)
-                sources = ", ".join(name(v) for v in step.inputs)
-                lines.append(f"    {targets}= {fn}([{sources}])  # {step.name}, empty loop")
+                operands = ", ".join(name(v) for v in step.inputs)
+                lines.append(f"    {targets}= {fn}([{operands}])  # {step.name}, empty loop")
                 continue
             src, consts = job["source"], job["consts"]
             sources.append(f"# ---- {step.name} ----\n{src}")
