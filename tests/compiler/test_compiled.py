@@ -112,9 +112,16 @@ def test_outputs_of_a_kernel_with_an_empty_loop_axis_are_written(shape):
     # over the empty array, which never ran, so the (1, 1, 2) result was left uninitialised
     x = nd.zeros(shape, dtype="float64")
     b = nd.array(np.array([0.3, -0.2]), dtype="float64")
-    f = tracegrad.jit(lambda x, b: nd.exp(x.sum(axis=None, keepdims=True)) + nd.exp(b))
+
+    def f(x, b):  # the product puts a second kernel after the first (one driver, two paths)
+        y = nd.exp(x.sum(axis=None, keepdims=True)) + nd.exp(b)
+        return y, nd.dot(y.reshape((1, 2)), nd.ones((2, 1), dtype="float64")) * 3.0 + 1.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no fallback to the interpreter (a CompilerWarning)
+        y, z = tracegrad.jit(f)(x, b)
     want = np.exp(np.zeros(shape).sum(keepdims=True)) + np.exp([0.3, -0.2])
-    np.testing.assert_allclose(f(x, b).asnumpy(), want, rtol=1e-12)
+    np.testing.assert_allclose(y.asnumpy(), want, rtol=1e-12)
+    np.testing.assert_allclose(z.asnumpy(), [[want.sum() * 3 + 1]], rtol=1e-12)
 
 
 def test_kernel_counts():
