@@ -30,11 +30,30 @@ log = logging.getLogger("tracegrad")
 # Both tables are bounded (least recently used first out), so a program that records ever new
 # structures (a growing sequence length, say) keeps a flat memory. Python floats are not part
 # of the keys (their values are inputs), so a changing learning rate makes no new entries.
+class _Key:
+    """A tape's structure with its hash computed once: a tuple does not cache its hash, and
+    a key of a few hundred nodes took 6 us to hash, once per dictionary operation."""
+
+    __slots__ = ("key", "hash")
+
+    def __init__(self, key: tuple) -> None:
+        self.key = key
+        self.hash = hash(key)  # TypeError for a parameter value that cannot be hashed
+
+    def __hash__(self) -> int:
+        return self.hash
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Key) and self.hash == other.hash and self.key == other.key
+
+
 SEEN_LIMIT = 512  # structures counted towards compile_loops_after
 COMPILED_LIMIT = 64  # compiled backwards kept
-_SEEN: OrderedDict[tuple, int] = OrderedDict()
+_SEEN: OrderedDict[_Key, int] = OrderedDict()
 _LOCK = threading.Lock()
-_COMPILED: OrderedDict[tuple, tuple[Any, list[int]] | None] = OrderedDict()  # None: not compilable
+# key -> (the stored key, compiled backward or None if not compilable); refreshing an entry
+# with its stored key is an identity match, so the tuple is not compared a second time
+_COMPILED: OrderedDict[_Key, tuple[_Key, tuple[Any, list[int]] | None]] = OrderedDict()
 _MISSING = object()
 STATS = {"compiled_backwards": 0, "tapes_compiled": 0}
 
@@ -51,9 +70,8 @@ def compiled_backward(heads: list, head_grads: Sequence[Any],
     found = signature_and_values(order, entries)
     if found is None:
         return None
-    key = found[0] + (tuple(np.shape(g) for g in head_grads),)
     try:
-        hash(key)
+        key = _Key(found[0] + (tuple(np.shape(g) for g in head_grads),))
     except TypeError:  # a parameter value that cannot be hashed
         return None
     with _LOCK:  # threads training at once: the tables stay consistent, one compile per key
@@ -67,12 +85,13 @@ def compiled_backward(heads: list, head_grads: Sequence[Any],
     return [variables[i] for i in wrt], grads
 
 
-def _lookup(key: tuple, entries: list, order: list, after: int) -> Any:
+def _lookup(key: _Key, entries: list, order: list, after: int) -> Any:
     """The compiled backward of ``key`` (compiling it on its ``after``-th sighting), None if
     it is not compilable, or _MISSING while it has been seen fewer times."""
-    compiled = _COMPILED.get(key, _MISSING)
-    if compiled is not _MISSING:
-        _COMPILED.move_to_end(key)
+    hit = _COMPILED.get(key)
+    if hit is not None:
+        stored, compiled = hit
+        _COMPILED.move_to_end(stored)
         return compiled
     seen = _SEEN.pop(key, 0) + 1
     if seen < after:
@@ -80,7 +99,8 @@ def _lookup(key: tuple, entries: list, order: list, after: int) -> Any:
         if len(_SEEN) > SEEN_LIMIT:
             _SEEN.popitem(last=False)
         return _MISSING
-    compiled = _COMPILED[key] = _compile(entries, order)
+    compiled = _compile(entries, order)
+    _COMPILED[key] = (key, compiled)
     if len(_COMPILED) > COMPILED_LIMIT:
         _COMPILED.popitem(last=False)
     if compiled is not None:
