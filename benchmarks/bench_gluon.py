@@ -23,9 +23,7 @@ The table (benchmarks/results/gluon.md) names the machine.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -102,54 +100,9 @@ def gluon_step(mx: Any) -> tuple[Callable[[], Any], Callable[[], Any], Callable[
 
 def mxnet_worker() -> None:
     import mxnet as mx
+    from harness import serve
 
-    step = gluon_step(mx)[0]
-    for _ in range(3):
-        step()
-    print(json.dumps({"ready": f"mxnet {mx.__version__} hybridized (own process)"}),
-          flush=True)
-    for line in sys.stdin:
-        if line.strip() != "step":
-            break
-        t0 = time.perf_counter()
-        step()
-        print(time.perf_counter() - t0, flush=True)
-
-
-class MXNetWorker:
-    """MXNet 1.9.1 (numpy < 2) in its own interpreter, one step per request."""
-
-    def __init__(self) -> None:
-        python = ROOT / ".venv-mxnet" / "bin" / "python"
-        self.proc: subprocess.Popen | None = None
-        self.label, self.samples = "", []
-        if not python.exists():
-            print("note: MXNet 1.9.1 not available (run `make mxnet-venv`); skipped",
-                  file=sys.stderr)
-            return
-        self.proc = subprocess.Popen([str(python), __file__, "--mxnet-worker"],
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        assert self.proc.stdout is not None
-        line = self.proc.stdout.readline()
-        if not line:
-            print("note: the MXNet process failed; skipped", file=sys.stderr)
-            self.proc = None
-            return
-        self.label = json.loads(line)["ready"]
-
-    def step(self) -> None:
-        """One step there; records its seconds as measured there."""
-        assert self.proc is not None and self.proc.stdin and self.proc.stdout
-        self.proc.stdin.write("step\n")
-        self.proc.stdin.flush()
-        self.samples.append(float(self.proc.stdout.readline()))
-
-    def close(self) -> None:
-        if self.proc is not None:
-            assert self.proc.stdin is not None
-            self.proc.stdin.write("quit\n")
-            self.proc.stdin.close()
-            self.proc.wait(timeout=60)
+    serve(gluon_step(mx)[0], f"mxnet {mx.__version__} hybridized (own process)")
 
 
 # -- NumPy by hand ------------------------------------------------------------------------------
@@ -237,10 +190,12 @@ def main() -> None:
         return
     sys.path.insert(0, str(HERE))
     sys.path.insert(0, str(ROOT))
-    from harness import interleaved, write_report
+    from harness import Worker, interleaved, write_report
 
     systems = {**numpy_systems(), **tracegrad_systems(), **torch_systems()}
-    worker = MXNetWorker()
+    worker = Worker(ROOT / ".venv-mxnet" / "bin" / "python", __file__, "--mxnet-worker",
+                    "MXNet 1.9.1 not available (run `make mxnet-venv`)")
+    samples: list[float] = []
     try:
         t0 = time.perf_counter()
         for fn in systems.values():  # the first calls trace and compile
@@ -248,10 +203,10 @@ def main() -> None:
         print(f"first calls (tracing, compiling or loading kernels): "
               f"{time.perf_counter() - t0:.1f} s", file=sys.stderr)
         if worker.proc is not None:  # its steps interleaved with the others'
-            systems[worker.label] = worker.step
+            systems[worker.label] = lambda: samples.append(worker.step())
         times = interleaved(systems, rounds=args.rounds, warmup=2)
         if worker.proc is not None:  # its own timing, without the pipe
-            times[worker.label] = statistics.median(worker.samples[-args.rounds:])
+            times[worker.label] = statistics.median(samples[-args.rounds:])
     finally:
         worker.close()
     base = "numpy by hand"

@@ -81,57 +81,9 @@ def mxnet_worker() -> None:
         trainer.step(BATCH)
         mx.nd.waitall()
 
+    from harness import serve
+
     serve(step, f"mxnet {mx.__version__} hybridized (own process)")
-
-
-def serve(step: Callable[[], None], label: str) -> None:
-    """A worker's loop: one step per line on stdin, its seconds on stdout. The parent
-    interleaves these steps with its own systems, so every system sees the same moments of
-    a busy machine."""
-    for _ in range(3):
-        step()
-    print(json.dumps({"ready": label}), flush=True)
-    for line in sys.stdin:
-        if line.strip() != "step":
-            break
-        t0 = time.perf_counter()
-        step()
-        print(time.perf_counter() - t0, flush=True)
-
-
-class Worker:
-    """A peer in its own interpreter (MXNet 1.9.1 needs numpy < 2; PyTorch may live in
-    another environment), stepping on request."""
-
-    def __init__(self, python: Path | str | None, flag: str, missing: str) -> None:
-        self.proc: subprocess.Popen | None = None
-        self.label = ""
-        if python is None or not Path(python).exists():
-            print(f"note: {missing}; skipped", file=sys.stderr)
-            return
-        self.proc = subprocess.Popen([str(python), __file__, flag], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, text=True)
-        assert self.proc.stdout is not None
-        line = self.proc.stdout.readline()
-        if not line:
-            print(f"note: the {flag} process failed; skipped", file=sys.stderr)
-            self.proc = None
-            return
-        self.label = json.loads(line)["ready"]
-
-    def step(self) -> float:
-        """One training step there; its seconds as measured there (no pipe time)."""
-        assert self.proc is not None and self.proc.stdin and self.proc.stdout
-        self.proc.stdin.write("step\n")
-        self.proc.stdin.flush()
-        return float(self.proc.stdout.readline())
-
-    def close(self) -> None:
-        if self.proc is not None:
-            assert self.proc.stdin is not None
-            self.proc.stdin.write("quit\n")
-            self.proc.stdin.close()
-            self.proc.wait(timeout=60)
 
 
 # -- tracegrad ----------------------------------------------------------------------------------
@@ -296,11 +248,12 @@ def torch_systems() -> dict[str, Callable[[], Any]]:
 
 def torch_worker() -> None:
     import torch
+    from harness import serve
 
     serve(torch_step(torch), f"pytorch {torch.__version__} eager (own process)")
 
 
-def timed(systems: dict[str, Callable[[], Any]], workers: list[Worker],
+def timed(systems: dict[str, Callable[[], Any]], workers: list[Any],
           rounds: int) -> dict[str, float]:
     """Median seconds per step of each system, interleaved round by round (workers too)."""
     samples: dict[str, list[float]] = {name: [] for name in systems}
@@ -320,10 +273,12 @@ def timed(systems: dict[str, Callable[[], Any]], workers: list[Worker],
 def measure(rounds: int) -> list[dict]:
     """This process's rows: every system, interleaved with the workers' steps."""
     systems = {**tracegrad_systems(), **numpy_systems(), **torch_systems()}
-    workers = [Worker(ROOT / ".venv-mxnet" / "bin" / "python", "--mxnet-worker",
+    from harness import Worker
+
+    workers = [Worker(ROOT / ".venv-mxnet" / "bin" / "python", __file__, "--mxnet-worker",
                       "MXNet 1.9.1 not available (run `make mxnet-venv`)")]
     if not any(k.startswith("pytorch") for k in systems):
-        workers.append(Worker(os.environ.get("BENCH_TORCH_PYTHON"), "--torch-worker",
+        workers.append(Worker(os.environ.get("BENCH_TORCH_PYTHON"), __file__, "--torch-worker",
                               "PyTorch is not installed here, and BENCH_TORCH_PYTHON names no "
                               "interpreter that has it"))
     try:

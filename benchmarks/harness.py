@@ -11,8 +11,10 @@ import json
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -178,3 +180,56 @@ def mxnet_times(workloads: list[str]) -> dict[str, float]:
         print(f"note: the MXNet worker failed; skipped\n{proc.stderr[-2000:]}", file=sys.stderr)
         return {}
     return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+# -- peers in their own interpreters ----------------------------------------------------------
+
+def serve(step: Callable[[], None], label: str) -> None:
+    """A worker's loop: one step per line on stdin, its seconds on stdout. The parent
+    interleaves these steps with its own systems, so every system sees the same moments of
+    a busy machine."""
+    for _ in range(3):
+        step()
+    print(json.dumps({"ready": label}), flush=True)
+    for line in sys.stdin:
+        if line.strip() != "step":
+            break
+        t0 = time.perf_counter()
+        step()
+        print(time.perf_counter() - t0, flush=True)
+
+
+class Worker:
+    """A peer in its own interpreter (MXNet 1.9.1 needs numpy < 2; PyTorch may live in
+    another environment): ``python script flag`` runs :func:`serve` there, stepping on
+    request."""
+
+    def __init__(self, python: Path | str | None, script: str, flag: str, missing: str) -> None:
+        self.proc: subprocess.Popen | None = None
+        self.label = ""
+        if python is None or not Path(python).exists():
+            print(f"note: {missing}; skipped", file=sys.stderr)
+            return
+        self.proc = subprocess.Popen([str(python), script, flag], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, text=True)
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        if not line:
+            print(f"note: the {flag} process failed; skipped", file=sys.stderr)
+            self.proc = None
+            return
+        self.label = json.loads(line)["ready"]
+
+    def step(self) -> float:
+        """One training step there; its seconds as measured there (no pipe time)."""
+        assert self.proc is not None and self.proc.stdin and self.proc.stdout
+        self.proc.stdin.write("step\n")
+        self.proc.stdin.flush()
+        return float(self.proc.stdout.readline())
+
+    def close(self) -> None:
+        if self.proc is not None:
+            assert self.proc.stdin is not None
+            self.proc.stdin.write("quit\n")
+            self.proc.stdin.close()
+            self.proc.wait(timeout=60)
