@@ -79,3 +79,27 @@ def test_a_warm_cache_loads_in_the_background(tmp_path, monkeypatch):
     assert exe.last_tier == "compiled"
     np.testing.assert_allclose(first.asnumpy(), expected, rtol=1e-10)  # interpreter
     np.testing.assert_allclose(later.asnumpy(), expected, rtol=1e-12)
+
+
+def test_loading_shortens_the_switch_interval_and_restores_it():
+    # a busy interpreter thread would otherwise make the loader wait 5 ms for the GIL after
+    # every file it reads (importing numba: seconds instead of a quarter of one)
+    from tracegrad._compiler import tiers
+    from tracegrad._compiler.backends import Backend, Lowered
+    from tracegrad._compiler.backends.interpreter import BACKEND as interpreter
+    from tracegrad._compiler.ir import Graph
+
+    seen = []
+
+    class Fast(Backend):
+        def lower(self, graph):
+            seen.append(sys.getswitchinterval())
+            return Lowered(run=lambda args: ["fast"], source="")
+
+    before = sys.getswitchinterval()
+    exe = tiers.Tiered(Graph([], [], [], [], []), interpreter, Fast())
+    exe([])
+    exe.wait()
+    assert seen == [pytest.approx(tiers.LOADING_SWITCH_INTERVAL)]
+    assert sys.getswitchinterval() == before
+    assert exe([]) == ["fast"] and exe.last_tier == "compiled"
