@@ -141,7 +141,7 @@ _from_environment()
 # and 0.01 ms alone (measured on 2 cores). Graphs with matmuls use this threshold instead.
 parallel_min_with_blas: int = 1 << 21
 # Bumped whenever generated code changes meaning, so old cache entries are never reused.
-CODEGEN_VERSION = 11
+CODEGEN_VERSION = 12
 # How kernels are compiled. fastmath without 'nnan'/'ninf' (NaN and Inf keep NumPy's
 # semantics); error_model='numpy' makes x/0 give inf instead of raising, which also keeps a
 # branch out of every loop with a division, so the loop vectorises. (The backend's vmath

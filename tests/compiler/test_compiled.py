@@ -188,6 +188,21 @@ def test_row_invariant_values_are_computed_before_the_inner_loops():
     np.testing.assert_allclose(f(nd.array(z)).asnumpy(), ref, rtol=1e-6, atol=1e-6)
 
 
+@needs_numba  # generated source
+@pytest.mark.parametrize("cols", [1000, 1024, 1025, 5000])
+def test_float32_row_sums_are_blocked_only_where_rows_are_longer_than_a_block(cols):
+    # float32 partial sums per block of 1024, folded into float64; a row of one block at most
+    # gets no loop over blocks (the same arithmetic, cheaper to compile)
+    x = np.random.default_rng(10).normal(size=(3, cols)).astype(np.float32) + 1
+    f = tracegrad.jit(lambda x: x.sum(axis=1))
+    src = f.lower(nd.array(x)).source
+    body = src[src.index("def kernel_serial"):src.index("def kernel_parallel")]
+    assert ("for b1 in range(" in body) == (cols > 1024), body
+    got = f(nd.array(x)).asnumpy()
+    ref = x.astype(np.float64).sum(axis=1)
+    np.testing.assert_allclose(got, ref, rtol=1e-6)
+
+
 @needs_numba  # the interpreter backend fuses nothing
 def test_fused_ir_and_dot_show_kernels():
     low = tracegrad.value_and_grad(F.softplus_loss, argnums=1).lower(nd.ones(8), nd.ones(8))

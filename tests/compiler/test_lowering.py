@@ -2,6 +2,7 @@
 source emitter of the code generator. (Importing tracegrad._compiler registers every
 primitive.)"""
 
+import re
 import subprocess
 import sys
 
@@ -57,18 +58,19 @@ def test_expressions_resolve_math_per_dtype_and_name_their_constants():
         consts.append((value, np.dtype(dtype).name))
         return f"C{len(consts) - 1}"
 
-    assert lowering.expression(_eqn("exp", "float32"), ["a"], const) == \
-        "np.float32(exp_f32(a))"
-    assert lowering.expression(_eqn("sqrt", "float64"), ["a"], const) == \
-        "np.float64(np.sqrt(a))"
+    assert lowering.expression(_eqn("exp", "float32"), ["a"], const) == "exp_f32(a)"
+    assert lowering.expression(_eqn("sqrt", "float64"), ["a"], const) == "np.sqrt(a)"
+    # operands of other dtypes: the result is cast to the output's
+    assert lowering.expression(_eqn("mul", "float32", "float64", out="float64"), ["a", "b"],
+                               const) == "np.float64((a * b))"
     assert lowering.expression(_eqn("round", "float64"), ["a"], const) == \
-        "np.float64(round_half_away(a))"
+        "np.float64(round_half_away(a))"  # round_half_away's t + 1 is float64 for float32
     assert lowering.expression(_eqn("cast", "float32", out="float64", dtype="float64"),
                                ["a"], const) == "np.float64(np.float64(a))"
     assert consts == []
     # zero (in the input dtype) is named before one (in the output dtype)
     assert lowering.expression(_eqn("lt", "float32", "float32"), ["a", "b"], const) == \
-        "np.float32((C1 if a < b else C0))"
+        "select(a < b, C1, C0)"
     assert consts == [(0.0, "float32"), (1.0, "float32")]
 
 
@@ -87,23 +89,53 @@ def test_accumulators_keep_the_vector_width():
 def test_add_and_sub_of_floats_are_strict():
     const = lambda value, dtype: "C0"  # noqa: E731
     assert lowering.expression(_eqn("add", "float32", "float32"), ["a", "b"], const) == \
-        "np.float32(strict_add(a, b))"
+        "strict_add(a, b)"
     assert lowering.expression(_eqn("sub", "float64", "float64"), ["a", "b"], const) == \
-        "np.float64(strict_sub(a, b))"
+        "strict_sub(a, b)"
     assert lowering.expression(_eqn("mul", "float32", "float32"), ["a", "b"], const) == \
-        "np.float32((a * b))"
+        "(a * b)"
 
 
 def test_float16_is_computed_in_float32():
     const = lambda value, dtype: "C0"  # noqa: E731
     assert lowering.compute_dtype("float16") == "float32"
-    assert lowering.expression(_eqn("exp", "float16"), ["a"], const) == \
-        "np.float32(exp_f32(a))"
+    assert lowering.expression(_eqn("exp", "float16"), ["a"], const) == "exp_f32(a)"
     # a cast to float16 rounds to float16 (kept in float32)
     assert lowering.expression(_eqn("cast", "float32", out="float16", dtype="float16"),
                                ["a"], const) == "np.float32(round_f16(np.float32(a)))"
     assert lowering.expression(_eqn("cast", "float16", out="float32", dtype="float32"),
                                ["a"], const) == "np.float32(np.float32(a))"
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_uncast_expressions_have_the_output_type(dtype):
+    # lowering.SAME_TYPE claims numba types these expressions as their operands' float type;
+    # compile them all (one function returning a tuple) and read the types numba inferred
+    numba = pytest.importorskip("numba")
+    from tracegrad._compiler.backends.numba_cpu import kernel_rt
+
+    names = sorted(lowering.SAME_TYPE)
+    consts: dict = {}
+
+    def const(value, dt):
+        return consts.setdefault((value, np.dtype(dt).name), f"C{len(consts)}")
+
+    exprs = []
+    for name in names:
+        arity = max(int(i) for i in re.findall(r"\{(\d)\}", lowering.SCALAR[name])) + 1
+        text = lowering.expression(_eqn(name, *[dtype] * arity), ["a", "b", "c"][:arity],
+                                   const)
+        assert not text.startswith("np.float"), (name, text)
+        exprs.append(text)
+    cs = ", ".join(consts.values())
+    src = f"def f(a, b, c, {cs}):\n    return ({', '.join(exprs)},)\n"
+    ns = dict(vars(kernel_rt))
+    exec(src, ns)
+    t = getattr(numba, dtype)
+    fn = numba.njit(ns["f"])
+    fn.compile((t,) * (3 + len(consts)))
+    returned = fn.nopython_signatures[0].return_type
+    assert dict(zip(names, returned)) == dict.fromkeys(names, t)
 
 
 def test_vmath_implements_exactly_the_names_of_the_table():

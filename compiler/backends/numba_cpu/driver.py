@@ -21,13 +21,24 @@ from .codegen import wants_parallel
 from .jobs import CompileProcess, cold_jobs, kernel_jobs
 
 
-def _compile_half_in_a_child(jobs: list[dict]) -> CompileProcess | None:
-    """With two or more kernels to compile from scratch, a child process compiles the later
-    half into the disk cache while this process compiles the first half: numba compiles on
-    one core, and this machine has two. When this process reaches the later kernels, the
-    file lock makes it wait for the child, and it loads them from the cache."""
-    cold = cold_jobs(jobs)
-    return CompileProcess(cold[len(cold) // 2:]) if len(cold) >= 2 else None
+def _compile_with_a_child(jobs: list[dict], log: list) -> CompileProcess | None:
+    """Compile the kernels of ``jobs`` that are not in the cache, on both cores: numba
+    compiles on one core, and this machine has two.
+
+    With two or more to compile, this process compiles the largest (it bounds the wait), and
+    a child process compiles the others into the disk cache, largest first. This process
+    then takes the child's from the smallest end: a kernel the child has not reached yet it
+    compiles itself (the child, reaching it, loads it); one the child is compiling holds
+    the kernel's file lock, so this process waits for it and loads it. Sizes are source
+    lengths (the MLP's kernels of 46, 54, 74 and 182 lines compiled in 0.16, 0.05, 0.33
+    and 0.7 s). Returns the child, or None."""
+    cold = sorted(cold_jobs(jobs), key=lambda j: -len(j["source"]))
+    if len(cold) < 2:
+        return None
+    child = CompileProcess(cold[1:])
+    for job in [cold[0], *reversed(cold[1:])]:
+        kernels.compiled(job, log)
+    return child
 
 
 def _run_in_numpy(graph: Graph, args: list) -> list:
@@ -61,7 +72,7 @@ def build_driver(plan: Plan) -> tuple[Callable[[Sequence[Any]], list], str, list
     sources = []
     log: list = []  # what building this driver compiled or loaded
     all_jobs = kernel_jobs(plan)  # source, constants and types of each kernel, in step order
-    helper = _compile_half_in_a_child(all_jobs) if cache.cache_folder() is not None else None
+    helper = _compile_with_a_child(all_jobs, log) if cache.cache_folder() is not None else None
     jobs = iter(all_jobs)
     for k_i, step in enumerate(plan.steps):
         if isinstance(step, Kernel):

@@ -58,9 +58,14 @@ def _child_command() -> list[str]:
         "exec('try:\\n import ctypes; ctypes.CDLL(None).prctl(1, signal.SIGKILL)\\n"
         "except Exception: pass')",
         f"os.getppid() == {os.getpid()} or sys.exit(0)",
+        # numba's first compile looks for a BLAS by importing scipy.linalg (0.19 s here);
+        # kernels never call BLAS, and this process compiles nothing else
+        "sys.modules['scipy'] = None",
         f"sys.path.insert(0, {root!r})",
         f"from {module} import main",
-        "main()"])
+        # the kernels are in the cache once main() returns; the interpreter's own shutdown
+        # (numba's and LLVM's) took 0.2 s more, which the parent waits for
+        "main()", "sys.stderr.flush()", "os._exit(0)"])
     return [sys.executable, "-I", "-c", code]
 
 

@@ -1,9 +1,9 @@
 """Scalar helpers that generated kernels import (``from compiler.kernel_rt import *``).
 
 Each is ``njit(inline='always')``, so it is compiled into the kernel's loop with the kernel's
-fastmath flags. NaN handling follows NumPy: ``maximum``/``minimum`` propagate NaN (Python's
-``max`` would not), ``mod`` takes the sign of the divisor (MXNet's rule: 0 for a zero
-divisor, never -0 for operands of different signs).
+fastmath flags. ``mod`` takes the sign of the divisor (MXNet's rule: 0 for a zero divisor,
+never -0 for operands of different signs). ``maximum``/``minimum``/``select`` come from vmath
+(LLVM-level, NaN-propagating like NumPy's).
 """
 
 from __future__ import annotations
@@ -15,16 +15,6 @@ from .vmath import *  # noqa: F401,F403  (exp_f32, log_f64, ...)
 from .vmath import FASTMATH
 
 _inline = numba.njit(inline="always", fastmath=FASTMATH, cache=False)
-
-
-@_inline
-def maximum(a, b):  # noqa: ANN001, ANN201
-    return a if (a >= b or a != a) else b
-
-
-@_inline
-def minimum(a, b):  # noqa: ANN001, ANN201
-    return a if (a <= b or a != a) else b
 
 
 @_inline

@@ -55,6 +55,7 @@ class KernelLayout:
     # stored between the inner loop nests
     between: tuple[tuple[Var, ...], ...]
     epilogue: tuple[Var, ...]  # outputs known only after all loops (kernel scalars)
+    shape: tuple[int, ...]  # the sizes the source is generated for
 
     @property
     def n_phases(self) -> int:
@@ -110,7 +111,7 @@ def analyse(k: Kernel) -> KernelLayout:
             passes = _row_cache(passes, producer, phase, is_inner)
     return KernelLayout(inner, outer, strategy, producer,
                         {kind: tuple(es) for kind, es in reductions.items()}, passes,
-                        between, epilogue)
+                        between, epilogue, tuple(k.shape))
 
 
 def _columns_fit(k: Kernel, inner: tuple[int, ...], outer: tuple[int, ...],

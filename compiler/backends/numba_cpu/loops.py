@@ -10,7 +10,8 @@
 Accumulators are float64, except max/min (the value's dtype: exact) and the float32 partial
 sums of float32 sums, kept per block of ``lowering.BLOCK`` elements of the innermost inner
 loop (or of rows, in ``columns``) so that the vectorised loop holds no float64 and runs at the
-full float32 width; a reduction's result is cast to its dtype when finalised.
+full float32 width; a reduction's result is cast to its dtype when finalised. An innermost
+loop no longer than one block gets no loop over blocks (its kernel is another source).
 """
 
 from __future__ import annotations
@@ -112,8 +113,15 @@ def _inner_pass(w: KernelWriter, p: int, work: PassWork, loops: list[Loop]) -> N
             _pass_body(w, accs, work)
         return
     partials = {j: f"pacc{p}_{j}" for j in blocked}
-    over_blocks, in_block = _blocks(loops[-1])
-    with em.nest([_header(lp) for lp in loops[:-1]] + [over_blocks]):
+    outside = [_header(lp) for lp in loops[:-1]]
+    if w.layout.shape[loops[-1][0]] <= lowering.BLOCK:
+        # rows of one block at most (sources are generated per shape): the same sums, without
+        # the loop over blocks, which numba took 0.15 s to compile in the MLP's loss kernel
+        in_block = _header(loops[-1])
+    else:
+        over_blocks, in_block = _blocks(loops[-1])
+        outside.append(over_blocks)
+    with em.nest(outside):
         for j in blocked:
             em.line(f"{partials[j]} = "
                     f"{lowering.init(work.reductions[j].prim.name, types[j].partial or '')}")

@@ -23,8 +23,11 @@ from ._llvm import (
     fold_max,
     fold_min,
     from_f16_bits,
+    maximum,
+    minimum,
     prefer_vector_width,
     round_f16,
+    select,
     strict_add,
     strict_sub,
     to_f16_bits,
@@ -54,7 +57,7 @@ __all__ = [
     "pow_f32", "pow_f64", "erf_f32", "erf_f64",
     # not math: what generated kernels call besides (see _llvm.py)
     "strict_add", "strict_sub", "round_f16", "from_f16_bits", "to_f16_bits",
-    "prefer_vector_width", "fold_max", "fold_min",
+    "prefer_vector_width", "fold_max", "fold_min", "select", "maximum", "minimum",
 ]
 
 

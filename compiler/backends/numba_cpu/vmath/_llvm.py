@@ -179,6 +179,62 @@ def strict_sub(typingctx, a, b):
     return a(a, b), codegen
 
 
+# Selections are LLVM ``select`` instructions rather than Python conditional expressions:
+# a conditional expression is three basic blocks of numba IR, each of which numba's passes
+# (SSA, type inference, lowering) walk, and the cross-entropy gradient kernel has a dozen.
+
+def _common_type(typingctx, *tys):
+    """The one type ``select``/``maximum``/``minimum`` compute in (None: not numbers)."""
+    if not all(isinstance(t, (types.Float, types.Integer, types.Boolean)) for t in tys):
+        return None
+    return typingctx.unify_types(*tys)
+
+
+@_intrinsic
+def select(typingctx, cond, a, b):
+    """``a if cond else b`` for a boolean ``cond``, as one LLVM ``select`` (both operands are
+    names already computed, so evaluating both changes nothing)."""
+    ty = _common_type(typingctx, a, b)
+    if not isinstance(cond, types.Boolean) or ty is None:
+        return None
+
+    def codegen(context, builder, sig, args):
+        x = context.cast(builder, args[1], sig.args[1], ty)
+        y = context.cast(builder, args[2], sig.args[2], ty)
+        return builder.select(args[0], x, y)
+
+    return ty(cond, a, b), codegen
+
+
+def _make_extremum(op):
+    @_intrinsic
+    def extremum(typingctx, a, b):
+        """NumPy's maximum/minimum of two numbers: NaN propagates (from either operand)."""
+        ty = _common_type(typingctx, a, b)
+        if ty is None:
+            return None
+
+        def codegen(context, builder, sig, args):
+            x = context.cast(builder, args[0], sig.args[0], ty)
+            y = context.cast(builder, args[1], sig.args[1], ty)
+            if isinstance(ty, types.Float):  # keep x if it is NaN or wins; else y
+                keep = builder.or_(builder.fcmp_unordered("uno", x, x),
+                                   builder.fcmp_ordered(op, x, y))
+            elif isinstance(ty, types.Integer) and ty.signed:
+                keep = builder.icmp_signed(op, x, y)
+            else:  # unsigned integers, booleans
+                keep = builder.icmp_unsigned(op, x, y)
+            return builder.select(keep, x, y)
+
+        return ty(a, b), codegen
+
+    return extremum
+
+
+maximum = _make_extremum(">=")
+minimum = _make_extremum("<=")
+
+
 def _make_fold(name):
     @_intrinsic
     def fold(typingctx, acc, value):
