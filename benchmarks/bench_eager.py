@@ -3,25 +3,24 @@
 Compared in the same run with PyTorch eager autograd, HIPS autograd and NumPy (forward only,
 the floor). Run: ``python benchmarks/bench_eager.py`` (``make bench`` runs all benchmarks).
 Without PyTorch in this interpreter, ``BENCH_TORCH_PYTHON`` may name one that has it: the
-chain is then timed there, in its own process (medians, not interleaved).
+chain is then timed there, in a worker process stepped round by round with the others.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import interleaved, mxnet_times, optional, write_report  # noqa: E402
+from harness import Worker, interleaved, mxnet_times, optional, write_report  # noqa: E402
 
-import tracegrad  # noqa: E402
-from tracegrad import autograd, nd  # noqa: E402
+if "--torch-worker" not in sys.argv:  # a worker's interpreter may not have tracegrad
+    import tracegrad
+    from tracegrad import autograd, nd
 
 N_OPS = 200  # per chain: y = tanh(y * w + x) repeated, then a sum
 
@@ -58,40 +57,16 @@ def torch_step(torch, xa, wa):
     return step
 
 
-# PyTorch in another interpreter (BENCH_TORCH_PYTHON, as for bench_lenet.py) when this one
-# has none: the same chain, timed there; a separate process, so not interleaved.
-TORCH_WORKER = r"""
-import json, statistics, sys, time
-import numpy as np, torch
-torch.set_num_threads(1)
-n, rounds = int(sys.argv[1]), int(sys.argv[2])
-rng = np.random.default_rng(0)
-xa, wa = rng.uniform(-1, 1, 4).astype(np.float32), rng.uniform(-1, 1, 4).astype(np.float32)
-tx, tw = torch.tensor(xa, requires_grad=True), torch.tensor(wa, requires_grad=True)
-def step():
-    y = tx
-    for _ in range(n):
-        y = torch.tanh(y * tw + tx)
-    y.sum().backward()
-for _ in range(3):
-    step()
-times = []
-for _ in range(rounds):
-    t0 = time.perf_counter()
-    step()
-    times.append(time.perf_counter() - t0)
-print(json.dumps({"seconds": statistics.median(times), "version": torch.__version__}))
-"""
+def torch_worker() -> None:
+    """The chain in PyTorch, stepped by the parent (``--torch-worker``, in the interpreter
+    BENCH_TORCH_PYTHON names): its rounds interleave with this process's systems."""
+    import torch
+    from harness import serve
 
-
-def torch_elsewhere(rounds: int) -> tuple[str, float] | None:
-    python = os.environ.get("BENCH_TORCH_PYTHON")
-    if not python:
-        return None
-    out = subprocess.run([python, "-c", TORCH_WORKER, str(N_OPS // 3), str(rounds)],
-                         capture_output=True, text=True, check=True)
-    r = json.loads(out.stdout.strip().splitlines()[-1])
-    return f"pytorch {r['version']} eager (own process)", r["seconds"]
+    torch.set_num_threads(1)
+    rng = np.random.default_rng(0)
+    xa, wa = rng.uniform(-1, 1, 4).astype(np.float32), rng.uniform(-1, 1, 4).astype(np.float32)
+    serve(torch_step(torch, xa, wa), f"pytorch {torch.__version__} eager (own process)")
 
 
 def hips_step(ag, anp, xa, wa):
@@ -108,7 +83,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--rounds", type=int, default=15)
     ap.add_argument("--out", default=str(Path(__file__).resolve().parent / "results"))
+    ap.add_argument("--torch-worker", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.torch_worker:
+        torch_worker()
+        return
     rng = np.random.default_rng(0)
     xa, wa = rng.uniform(-1, 1, 4).astype(np.float32), rng.uniform(-1, 1, 4).astype(np.float32)
     x, w = nd.array(xa), nd.array(wa)
@@ -136,11 +115,16 @@ def main() -> None:
         systems["hips autograd"] = hips_step(ag, anp, xa, wa)
     n_ops = (N_OPS // 3) * 3 + 1
     mx = mxnet_times(["eager chain"])
-    times = interleaved(systems, rounds=args.rounds)
+    workers = [] if torch is not None else [Worker(
+        os.environ.get("BENCH_TORCH_PYTHON"), __file__, "--torch-worker",
+        "PyTorch is not installed here, and BENCH_TORCH_PYTHON names no interpreter that has it")]
+    try:
+        times = interleaved(systems, rounds=args.rounds, workers=workers)
+    finally:
+        for w in workers:
+            w.close()
     if mx:
         times["mxnet 1.9.1 (subprocess)"] = mx["eager chain"]
-    if torch is None and (elsewhere := torch_elsewhere(args.rounds)) is not None:
-        times[elsewhere[0]] = elsewhere[1]
     base_name = next((k for k in times if k.startswith("pytorch")),
                      "tracegrad eager (op-by-op backward)")
     rows = [{"system": k, "us per op (fwd+bwd)": v / n_ops * 1e6,

@@ -27,18 +27,22 @@ os.environ.setdefault("TRACEGRAD_TIERS", "blocking")
 
 
 def interleaved(systems: dict[str, Callable[[], object]], rounds: int = 15,
-                inner: int = 1, warmup: int = 2, settle: int = 1) -> dict[str, float]:
-    """Median seconds per call of each system.
+                inner: int = 1, warmup: int = 2, settle: int = 1,
+                workers: list[Worker] | None = None) -> dict[str, float]:
+    """Median seconds per call of each system (and of each live worker's step, timed in its
+    own process, so that the pipe is not counted).
 
     In each round a system first makes ``settle`` untimed calls: on two cores the previous
     system's worker threads (JAX's, OpenBLAS's, numba's) keep spinning for a while after it
     returns, and its data has just displaced the caches, so without them the first call
     after a switch measured the previous system as much as this one (tracegrad's
     logsumexp: 0.79 ms median alone, 1.75 ms right after JAX)."""
+    live = [w for w in workers or [] if w.proc is not None]
     for fn in systems.values():
         for _ in range(warmup):
             fn()
     samples: dict[str, list[float]] = {name: [] for name in systems}
+    samples.update({w.label: [] for w in live})
     for _ in range(rounds):
         for name, fn in systems.items():
             for _ in range(settle):
@@ -47,6 +51,10 @@ def interleaved(systems: dict[str, Callable[[], object]], rounds: int = 15,
             for _ in range(inner):
                 fn()
             samples[name].append((time.perf_counter() - t0) / inner)
+        for w in live:
+            for _ in range(settle):
+                w.step()
+            samples[w.label].append(sum(w.step() for _ in range(inner)) / inner)
     return {name: statistics.median(v) for name, v in samples.items()}
 
 

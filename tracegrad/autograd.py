@@ -278,7 +278,7 @@ def _compiled_backward(heads: list, head_grads: Any, retain_graph: bool) -> tupl
     reached = [n for n in order if type(n) is VarNode]
     if all(v.grad_req == "null" for v in reached):
         return None, order  # the op-by-op path raises the right error
-    result = loops.compiled_backward(heads, hg, order)
+    result = loops.compiled_backward(heads, hg, order, reached)
     if result is None:
         return None, order
     variables, grads = result

@@ -58,10 +58,11 @@ _MISSING = object()
 STATS = {"compiled_backwards": 0, "tapes_compiled": 0}
 
 
-def compiled_backward(heads: list, head_grads: Sequence[Any],
-                      order: list | None = None) -> tuple[list, list] | None:
+def compiled_backward(heads: list, head_grads: Sequence[Any], order: list | None = None,
+                      variables: list | None = None) -> tuple[list, list] | None:
     """Gradients of the variables by the compiled graph, as (VarNodes, gradients), or None
-    when this tape's structure is not (yet) compiled."""
+    when this tape's structure is not (yet) compiled. ``order`` is the tape's topological
+    order and ``variables`` its VarNodes, in that order, where the caller has them."""
     after = config.compile_loops_after
     if after <= 0:
         return None
@@ -80,7 +81,8 @@ def compiled_backward(heads: list, head_grads: Sequence[Any],
         return None
     exe, wrt = compiled
     grads = exe(found[1] + list(head_grads))
-    variables = [n for n in order if type(n) is VarNode]
+    if variables is None:
+        variables = [n for n in order if type(n) is VarNode]
     STATS["compiled_backwards"] += 1
     return [variables[i] for i in wrt], grads
 

@@ -108,15 +108,16 @@ def topo_order(heads: list) -> list:
     """Nodes and VarNodes reachable from the head entries, inputs before their users.
 
     Every node is created after its inputs, so sorting by creation number is a topological
-    order; that is cheaper in Python than a post-order walk.
+    order; that is cheaper in Python than a post-order walk. (Nodes hash by identity, so the
+    set holds them directly: no id() call per visit.)
     """
-    seen: dict[int, Any] = {}
+    seen: set = set()
     stack = [node_of(h) for h in heads]
     while stack:
         node = stack.pop()
-        if id(node) in seen:
+        if node in seen:
             continue
-        seen[id(node)] = node
+        seen.add(node)
         if type(node) is Node:
             seq = node.seq
             for p in node.parents:
@@ -124,9 +125,9 @@ def topo_order(heads: list) -> list:
                     if type(p) is OutputRef:
                         p = p.node
                     # dead(p, seq), inlined: this loop runs for every input of every node
-                    if id(p) not in seen and not (type(p) is Node and 0 < p.freed < seq):
+                    if p not in seen and not (type(p) is Node and 0 < p.freed < seq):
                         stack.append(p)
-    return sorted(seen.values(), key=_by_seq)
+    return sorted(seen, key=_by_seq)
 
 
 _by_seq = attrgetter("seq")
@@ -197,30 +198,38 @@ def signature_and_values(order: list, heads: list) -> tuple[tuple, list] | None:
     compiled backward cannot replay, the result is None: the op-by-op walk is exact.
     This runs on every ``backward()``, so it is written for speed.
     """
-    var_index: dict[int, int] = {}
+    var_index: dict[VarNode, int] = {}
     parts: list = []
-    saved: dict[int, Any] = {}
+    saved: dict[VarNode, Any] = {}
     variables: list = []
     consts: list = []
     outs: list = []
     base = order[-1].seq if order else 0
     for node in order:
         if type(node) is VarNode:
-            var_index[id(node)] = len(variables)
+            var_index[node] = len(variables)
             d = node.array._data
             parts.append((d.shape, d.dtype, node.grad_req))
             variables.append(node)
             continue
-        if node.freed or node.prim.multiple_results:
+        prim = node.prim
+        if node.freed or prim.multiple_results:
             return None
         params = node.params
         seq = node.seq
         # the node's own offset too: with it, equal keys mean equal positions of every parent
-        key: list = [node.prim, base - seq, tuple(sorted(params.items())) if params else ()]
+        key: list = [prim, base - seq, tuple(sorted(params.items())) if params else ()]
         for p, a in zip(node.parents, node.args):
             tp = type(p)
-            if p is None or p is NO_VARIABLE or (tp is Node and 0 < p.freed < seq) or \
-                    (tp is OutputRef and dead(p, seq)):  # dead(p, seq), inlined for a Node
+            if tp is Node and not 0 < p.freed < seq:  # the common case first
+                key.append(seq - p.seq)  # relative: the same for every step of a loop
+            elif tp is VarNode:
+                key.append(("v", var_index[p]))
+                if saved.setdefault(p, a) is not a:
+                    return None
+            elif tp is OutputRef and not dead(p, seq):
+                return None
+            else:  # a constant: None, NO_VARIABLE or the value of a freed graph
                 if type(a) is float:  # by type only: its value is an input
                     key.append("f")
                     consts.append(node.out.dtype.type(a))
@@ -229,16 +238,8 @@ def signature_and_values(order: list, heads: list) -> tuple[tuple, list] | None:
                 else:
                     key.append((a.shape, a.dtype))
                     consts.append(a)
-            elif tp is Node:
-                key.append(seq - p.seq)  # relative: the same for every step of a loop
-            elif tp is VarNode:
-                key.append(("v", var_index[id(p)]))
-                if saved.setdefault(id(p), a) is not a:
-                    return None
-            else:  # an OutputRef
-                return None
         parts.append(tuple(key))
         outs.append(node.out)
-    values = [saved.get(id(v), v.array._data) for v in variables]
+    values = [saved.get(v, v.array._data) for v in variables]
     heads_key = tuple(base - node_of(h).seq for h in heads)
     return (tuple(parts), heads_key), values + consts + outs

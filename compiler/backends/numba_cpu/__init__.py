@@ -34,10 +34,14 @@ class NumbaCPU(Backend):
         return plan
 
     def lower(self, graph: Graph) -> Lowered:
-        from .driver import build_driver  # imports numba: only when code must run
+        from .jobs import kernel_jobs, share_with_a_child
 
         plan = self.plan(graph)
-        run, source, log = build_driver(plan)
+        jobs = kernel_jobs(plan)
+        shared = share_with_a_child(jobs)  # a compile child starts before numba's import
+        from .driver import build_driver  # imports numba: only when code must run
+
+        run, source, log = build_driver(plan, jobs, shared)
         return Lowered(run, source, plan, log)
 
     def prepare(self, graph: Graph) -> Pending | None:

@@ -16,29 +16,9 @@ import numpy as np
 from ...frontend.interpreter import eval_graph
 from ...ir import Graph, Literal, Namer
 from ...schedule.fusion import Kernel, Plan
-from . import buffers, cache, kernels
+from . import buffers, kernels
 from .codegen import wants_parallel
-from .jobs import CompileProcess, cold_jobs, kernel_jobs
-
-
-def _compile_with_a_child(jobs: list[dict], log: list) -> CompileProcess | None:
-    """Compile the kernels of ``jobs`` that are not in the cache, on both cores: numba
-    compiles on one core, and this machine has two.
-
-    With two or more to compile, this process compiles the largest (it bounds the wait), and
-    a child process compiles the others into the disk cache, largest first. This process
-    then takes the child's from the smallest end: a kernel the child has not reached yet it
-    compiles itself (the child, reaching it, loads it); one the child is compiling holds
-    the kernel's file lock, so this process waits for it and loads it. Sizes are source
-    lengths (the MLP's kernels of 46, 54, 74 and 182 lines compiled in 0.16, 0.05, 0.33
-    and 0.7 s). Returns the child, or None."""
-    cold = sorted(cold_jobs(jobs), key=lambda j: -len(j["source"]))
-    if len(cold) < 2:
-        return None
-    child = CompileProcess(cold[1:])
-    for job in [cold[0], *reversed(cold[1:])]:
-        kernels.compiled(job, log)
-    return child
+from .jobs import Shared, kernel_jobs, share_with_a_child
 
 
 def _run_in_numpy(graph: Graph, args: list) -> list:
@@ -50,9 +30,12 @@ def _run_in_numpy(graph: Graph, args: list) -> list:
             for o, v in zip(outs, graph.outvars)]
 
 
-def build_driver(plan: Plan) -> tuple[Callable[[Sequence[Any]], list], str, list]:
+def build_driver(plan: Plan, jobs: list[dict] | None = None, shared: Shared | None = None
+                 ) -> tuple[Callable[[Sequence[Any]], list], str, list]:
     """Python source that runs ``plan``; returns (run(args), full source text, and what
-    building it compiled or loaded: (kernel, variant, seconds, from disk) per kernel)."""
+    building it compiled or loaded: (kernel, variant, seconds, from disk) per kernel).
+    ``jobs`` are ``kernel_jobs(plan)`` and ``shared`` their ``share_with_a_child``, when
+    the caller has made them already (before importing numba)."""
     graph = plan.graph
     namer = Namer()
 
@@ -71,12 +54,15 @@ def build_driver(plan: Plan) -> tuple[Callable[[Sequence[Any]], list], str, list
             lines.append(f"    {name(v)} = np.asarray({name(v)}, np.{v.aval.dtype.name})")
     sources = []
     log: list = []  # what building this driver compiled or loaded
-    all_jobs = kernel_jobs(plan)  # source, constants and types of each kernel, in step order
-    helper = _compile_with_a_child(all_jobs, log) if cache.cache_folder() is not None else None
-    jobs = iter(all_jobs)
+    # source, constants and types of each kernel, in step order
+    all_jobs = kernel_jobs(plan) if jobs is None else jobs
+    shared = share_with_a_child(all_jobs) if shared is None else shared
+    for job in shared.order:  # the cold kernels, before the steps load them
+        kernels.compiled(job, log)
+    steps_jobs = iter(all_jobs)
     for k_i, step in enumerate(plan.steps):
         if isinstance(step, Kernel):
-            job = next(jobs)
+            job = next(steps_jobs)
             if 0 in step.shape and any(v.aval.size for v in step.outputs):
                 # a loop axis of size 0: the loops never run, so an output that does not
                 # vary along that axis (exp(sum of an empty array) + b) would never be written
@@ -141,8 +127,8 @@ def build_driver(plan: Plan) -> tuple[Callable[[Sequence[Any]], list], str, list
     lines.append(f"    return [{', '.join(results)}]")
     driver = "\n".join(lines)
     exec(compile(driver, "<tracegrad driver>", "exec"), ns)  # plain Python, no numba
-    if helper is not None:
-        helper.wait()
+    if shared.child is not None:
+        shared.child.wait()
     text = "# driver (plain Python; shapes fixed per signature)\n" + driver + "\n\n" + \
         "\n\n".join(sources)
     return ns["run"], text, log
