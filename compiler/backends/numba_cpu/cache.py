@@ -283,6 +283,23 @@ def file_lock(path: str) -> Iterator[None]:
         os.close(fd)
 
 
+def is_locked(path: str) -> bool:
+    """Whether another process holds the lock at ``path`` now (a probe, not a wait)."""
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    else:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return False
+    finally:
+        os.close(fd)
+
+
 def load_module(name: str, source: str) -> tuple[Any, bool]:
     """Import ``source`` as module ``name`` from a real file; returns (module, on_disk).
 

@@ -57,8 +57,10 @@ def build_driver(plan: Plan, jobs: list[dict] | None = None, shared: Shared | No
     # source, constants and types of each kernel, in step order
     all_jobs = kernel_jobs(plan) if jobs is None else jobs
     shared = share_with_a_child(all_jobs) if shared is None else shared
-    for job in shared.order:  # the cold kernels, before the steps load them
-        kernels.compiled(job, log)
+    for mine in shared.mine:  # this process's share of the cold kernels first
+        kernels.compiled(mine, log)
+    while (stolen := shared.steal()) is not None:
+        kernels.compiled(stolen, log)
     steps_jobs = iter(all_jobs)
     for k_i, step in enumerate(plan.steps):
         if isinstance(step, Kernel):
