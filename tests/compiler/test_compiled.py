@@ -203,6 +203,24 @@ def test_float32_row_sums_are_blocked_only_where_rows_are_longer_than_a_block(co
     np.testing.assert_allclose(got, ref, rtol=1e-6)
 
 
+@needs_numba  # generated source
+def test_kernels_call_nothing_numba_compiles_per_process():
+    # numba compiles an overload's implementation (np.empty, min) with its whole pipeline the
+    # first time a process uses it: 0.2 s of every cold process. Kernels allocate with vmath's
+    # scratch and clamp with its minimum (intrinsics) instead. These kernels have row caches,
+    # per-chunk partials, blocked float32 sums and a column reduction between them.
+    rng = np.random.default_rng(11)
+    params, X, y = F.mlp_data(64, 30, 20, 5, dtype="float32")
+    sources = [tracegrad.value_and_grad(F.mlp_loss).lower(params, X, y).source,
+               tracegrad.value_and_grad(F.logsumexp).lower(
+                   nd.array(rng.normal(size=(4, 3000)).astype(np.float32))).source,
+               tracegrad.jit(lambda x: x.sum(axis=0)).lower(nd.ones((3000, 7))).source]
+    for src in sources:
+        body = src[src.index("def kernel_serial"):]
+        assert "np.empty(" not in body and " min(" not in body, body
+        assert "scratch(" in body or "minimum(" in body
+
+
 @needs_numba  # the interpreter backend fuses nothing
 def test_fused_ir_and_dot_show_kernels():
     low = tracegrad.value_and_grad(F.softplus_loss, argnums=1).lower(nd.ones(8), nd.ones(8))

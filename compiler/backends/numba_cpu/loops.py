@@ -74,7 +74,7 @@ def _blocks(loop: Loop) -> tuple[str, str]:
     blocks, and the loop over one block's indices."""
     a, start, stop = loop
     return (f"for b{a} in range({start or 'np.uint64(0)'}, {stop}, {_BLK}):",
-            f"for i{a} in range(b{a}, min(b{a} + {_BLK}, {stop})):")
+            f"for i{a} in range(b{a}, minimum(b{a} + {_BLK}, {stop})):")
 
 
 def _open_chunk(w: KernelWriter, total: str) -> None:
@@ -176,12 +176,12 @@ def outer_loop(w: KernelWriter) -> None:
     lay, em = w.layout, w.em
     cross = lay.reductions["cross"]
     for j, _ in enumerate(cross):
-        em.line(f"part{j} = np.empty(nchunks, np.float64)")
+        em.line(f"part{j} = scratch(nchunks, np.float64)")
     em.line(f"n_outer = {' * '.join(f'u{a}' for a in lay.outer)}")
     with em.block("for c in prange(nchunks):"):
         _open_chunk(w, "n_outer")
         for j, v in enumerate(_row_buffers(w)):  # one row of each cached value, per chunk
-            em.line(f"row{j} = np.empty(u{lay.inner[0]}, {lowering.np_type(v.aval.dtype)})")
+            em.line(f"row{j} = scratch(u{lay.inner[0]}, {lowering.np_type(v.aval.dtype)})")
         for j, e in enumerate(cross):
             em.line(f"g{j} = {lowering.init(e.prim.name)}")
         with em.block("for o in range(lo, hi):"):
@@ -217,7 +217,7 @@ def split(w: KernelWriter) -> None:
     def run_pass(p: int, work: PassWork) -> None:
         assert first is not None
         for j, _ in enumerate(work.reductions):
-            em.line(f"part{p}_{j} = np.empty(nchunks, np.float64)")
+            em.line(f"part{p}_{j} = scratch(nchunks, np.float64)")
         with em.block("for c in prange(nchunks):"):
             _open_chunk(w, f"u{first}")
             _inner_pass(w, p, work, loops)
@@ -242,9 +242,9 @@ def columns(w: KernelWriter) -> None:
     accs = [f"accs{j}[i{last}]" for j in range(len(work.reductions))]
     partials = {j: f"paccs{j}[i{last}]" for j in blocked}
     for j, t in enumerate(types):
-        em.line(f"accs{j} = np.empty(u{last}, np.{t.dtype})")
+        em.line(f"accs{j} = scratch(u{last}, np.{t.dtype})")
         if t.partial:
-            em.line(f"paccs{j} = np.empty(u{last}, np.{t.partial})")
+            em.line(f"paccs{j} = scratch(u{last}, np.{t.partial})")
     cols = f"for i{last} in range(lo, hi):"
     with em.block("for c in prange(nchunks):"):
         _open_chunk(w, f"u{last}")

@@ -27,6 +27,7 @@ from ._llvm import (
     minimum,
     prefer_vector_width,
     round_f16,
+    scratch,
     select,
     strict_add,
     strict_sub,
@@ -58,6 +59,7 @@ __all__ = [
     # not math: what generated kernels call besides (see _llvm.py)
     "strict_add", "strict_sub", "round_f16", "from_f16_bits", "to_f16_bits",
     "prefer_vector_width", "fold_max", "fold_min", "select", "maximum", "minimum",
+    "scratch",
 ]
 
 
