@@ -17,6 +17,7 @@ from ._llvm import (
     _smul,
     _ssub,
     _vm,
+    select,
 )
 
 # --------------------------------------------------------------------------------------------
@@ -215,56 +216,56 @@ def _log1p_tail_f64(f):
 def exp_f32(x: np.float32) -> np.float32:
     # Clamping also maps NaN to a finite value (a NaN -> int cast would be poison in LLVM);
     # the last select restores it. Overflow/underflow fall out of the 2^k scaling.
-    xc = x if x > _EXP_LO_F32 else _EXP_LO_F32
-    xc = xc if xc < _EXP_HI_F32 else _EXP_HI_F32
+    xc = select(x > _EXP_LO_F32, x, _EXP_LO_F32)
+    xc = select(xc < _EXP_HI_F32, xc, _EXP_HI_F32)
     y = _exp_core_f32(xc)
-    return y if x == x else x
+    return select(x == x, y, x)
 
 
 @_vm
 def exp_f64(x: float) -> float:
-    xc = x if x > _EXP_LO_F64 else _EXP_LO_F64
-    xc = xc if xc < _EXP_HI_F64 else _EXP_HI_F64
+    xc = select(x > _EXP_LO_F64, x, _EXP_LO_F64)
+    xc = select(xc < _EXP_HI_F64, xc, _EXP_HI_F64)
     y = _exp_core_f64(xc)
-    return y if x == x else x
+    return select(x == x, y, x)
 
 
 @_vm
 def expm1_f32(x: np.float32) -> np.float32:
-    xc = x if x > _EXPM1_LO_F32 else _EXPM1_LO_F32
-    xc = xc if xc < _EXP_HI_F32 else _EXP_HI_F32
+    xc = select(x > _EXPM1_LO_F32, x, _EXPM1_LO_F32)
+    xc = select(xc < _EXP_HI_F32, xc, _EXP_HI_F32)
     kf, r, rl = _reduce_ln2_f32(xc)
     k = np.int32(kf)
     # expm1(x) = 2^k (t + expm1(r)), t = 1 - 2^-k. t (for k > 24) and t + r are formed
     # with their exact rounding errors (Fast2Sum: |t| >= |r| unless t = 0), so the only
     # rounding left is the final add: no cancellation against 1. exp(r + rl) - 1 adds
     # rl * e^r ~ rl * (1 + r).
-    m = _f32_from_bits((127 - np.int32(kf if kf < _F(64.0) else _F(64.0))) << 23)  # 2^-k
+    m = _f32_from_bits((127 - np.int32(select(kf < _F(64.0), kf, _F(64.0)))) << 23)  # 2^-k
     t = _ssub(_ONE_F32, m)
     t_err = _ssub(_ssub(_ONE_F32, t), m)
     s = _sadd(t, r)
     s_err = _sadd(_ssub(t, s), r)
     q = (s_err + t_err) + rl * (_ONE_F32 + r) + r * r * (_HALF_F32 + r * _poly(r, _EXPM1_F32))
     y = _ldexp_f32(_sadd(s, q), k)
-    y = x if abs(x) < _TINY_F32 else y  # keeps -0 and subnormals exact
-    return y if x == x else x
+    y = select(abs(x) < _TINY_F32, x, y)  # keeps -0 and subnormals exact
+    return select(x == x, y, x)
 
 
 @_vm
 def expm1_f64(x: float) -> float:
-    xc = x if x > _EXPM1_LO_F64 else _EXPM1_LO_F64
-    xc = xc if xc < _EXP_HI_F64 else _EXP_HI_F64
+    xc = select(x > _EXPM1_LO_F64, x, _EXPM1_LO_F64)
+    xc = select(xc < _EXP_HI_F64, xc, _EXP_HI_F64)
     kf, r, rl = _reduce_ln2_f64(xc)
     k = np.int32(kf)
-    m = _f64_from_bits((1023 - np.int64(kf if kf < 512.0 else 512.0)) << 52)
+    m = _f64_from_bits((1023 - np.int64(select(kf < 512.0, kf, 512.0))) << 52)
     t = _ssub(1.0, m)
     t_err = _ssub(_ssub(1.0, t), m)
     s = _sadd(t, r)
     s_err = _sadd(_ssub(t, s), r)
     q = (s_err + t_err) + rl * (1.0 + r) + r * r * (0.5 + r * _poly(r, _EXPM1_F64))
     y = _ldexp_f64(_sadd(s, q), k)
-    y = x if abs(x) < _TINY_F64 else y
-    return y if x == x else x
+    y = select(abs(x) < _TINY_F64, x, y)
+    return select(x == x, y, x)
 
 
 # --------------------------------------------------------------------------------------------
@@ -274,23 +275,23 @@ def expm1_f64(x: float) -> float:
 @_vm
 def log_f32(x: np.float32) -> np.float32:
     sub = x < _MIN_NORMAL_F32  # scale subnormals up so the exponent field is meaningful
-    e, f = _log_reduce_f32(x * _TWO25_F32 if sub else x)
-    e = e - _F(25.0) if sub else e
+    e, f = _log_reduce_f32(select(sub, x * _TWO25_F32, x))
+    e = select(sub, e - _F(25.0), e)
     # log = e*HI + (f - (t - e*LO)): e*HI is exact and f exact, so adding them last,
     # unreassociated, leaves a single final rounding.
     y = _sadd(e * _LN2HI_F32, _ssub(f, _log1p_tail_f32(f) - e * _LN2LO_F32))
-    y = y if x < _INF_F32 else x  # +inf, NaN
-    return y if x > _ZERO_F32 else (-_INF_F32 if x == _ZERO_F32 else _NAN_F32)
+    y = select(x < _INF_F32, y, x)  # +inf, NaN
+    return select(x > _ZERO_F32, y, select(x == _ZERO_F32, -_INF_F32, _NAN_F32))
 
 
 @_vm
 def log_f64(x: float) -> float:
     sub = x < _MIN_NORMAL_F64
-    e, f = _log_reduce_f64(x * _TWO54_F64 if sub else x)
-    e = e - 54.0 if sub else e
+    e, f = _log_reduce_f64(select(sub, x * _TWO54_F64, x))
+    e = select(sub, e - 54.0, e)
     y = _sadd(e * _LN2HI_F64, _ssub(f, _log1p_tail_f64(f) - e * _LN2LO_F64))
-    y = y if x < _INF else x
-    return y if x > 0.0 else (-_INF if x == 0.0 else _NAN)
+    y = select(x < _INF, y, x)
+    return select(x > 0.0, y, select(x == 0.0, -_INF, _NAN))
 
 
 @_vm
@@ -299,29 +300,29 @@ def log1p_f32(x: np.float32) -> np.float32:
     # larger operand). When u's exponent is 0, 1 + x is in [sqrt(1/2), sqrt(2)) and the
     # reduced argument is x itself, which avoids the cancellation between f and c.
     u = _sadd(_ONE_F32, x)
-    c = _ssub(x, _ssub(u, _ONE_F32)) if x < _ONE_F32 else _ssub(_ONE_F32, _ssub(u, x))
+    c = select(x < _ONE_F32, _ssub(x, _ssub(u, _ONE_F32)), _ssub(_ONE_F32, _ssub(u, x)))
     e, f = _log_reduce_f32(u)  # u >= 2^-24 or u <= 0: never subnormal
     direct = e == _ZERO_F32
-    f = x if direct else f
-    c = _ZERO_F32 if direct else _div(c, u)
+    f = select(direct, x, f)
+    c = select(direct, _ZERO_F32, _div(c, u))
     y = _sadd(e * _LN2HI_F32, _ssub(f, _log1p_tail_f32(f) - (e * _LN2LO_F32 + c)))
-    y = x if abs(x) < _TINY_F32 else y  # keeps -0 and subnormals exact
-    y = y if u < _INF_F32 else u
-    return y if u > _ZERO_F32 else (-_INF_F32 if u == _ZERO_F32 else _NAN_F32)
+    y = select(abs(x) < _TINY_F32, x, y)  # keeps -0 and subnormals exact
+    y = select(u < _INF_F32, y, u)
+    return select(u > _ZERO_F32, y, select(u == _ZERO_F32, -_INF_F32, _NAN_F32))
 
 
 @_vm
 def log1p_f64(x: float) -> float:
     u = _sadd(1.0, x)
-    c = _ssub(x, _ssub(u, 1.0)) if x < 1.0 else _ssub(1.0, _ssub(u, x))
+    c = select(x < 1.0, _ssub(x, _ssub(u, 1.0)), _ssub(1.0, _ssub(u, x)))
     e, f = _log_reduce_f64(u)
     direct = e == 0.0
-    f = x if direct else f
-    c = 0.0 if direct else _div(c, u)
+    f = select(direct, x, f)
+    c = select(direct, 0.0, _div(c, u))
     y = _sadd(e * _LN2HI_F64, _ssub(f, _log1p_tail_f64(f) - (e * _LN2LO_F64 + c)))
-    y = x if abs(x) < _TINY_F64 else y
-    y = y if u < _INF else u
-    return y if u > 0.0 else (-_INF if u == 0.0 else _NAN)
+    y = select(abs(x) < _TINY_F64, x, y)
+    y = select(u < _INF, y, u)
+    return select(u > 0.0, y, select(u == 0.0, -_INF, _NAN))
 
 
 # --------------------------------------------------------------------------------------------
@@ -337,13 +338,13 @@ def tanh_f32(x: np.float32) -> np.float32:
     a = abs(x)
     a2 = a * a
     small = a + a * a2 * _poly(a2, _TANH_F32)
-    ac = a if a < _TANH_CLAMP_F32 else _TANH_CLAMP_F32  # also maps NaN to a finite value
+    ac = select(a < _TANH_CLAMP_F32, a, _TANH_CLAMP_F32)  # also maps NaN to a finite value
     kf, r, rl = _reduce_ln2_f32(ac + ac)
     p = _sadd(_ONE_F32, _sadd(r, rl + r * r * _poly(r, _EXP_F32)))
     e = p * _f32_from_bits((np.int32(kf) + 127) << 23)  # 0 <= k <= 29: one exact scaling
     big = _ONE_F32 - _div(_TWO_F32, e + _ONE_F32)
-    y = _copysign(small if a < _TANH_SMALL_F32 else big, x)
-    return y if x == x else x
+    y = _copysign(select(a < _TANH_SMALL_F32, small, big), x)
+    return select(x == x, y, x)
 
 
 @_vm
@@ -351,7 +352,7 @@ def tanh_f64(x: float) -> float:
     a = abs(x)
     a2 = a * a
     small = a + a * a2 * _poly(a2, _TANH_F64)
-    ac = a if a < _TANH_CLAMP_F64 else _TANH_CLAMP_F64
+    ac = select(a < _TANH_CLAMP_F64, a, _TANH_CLAMP_F64)
     hi, lo, k = _exp_hilo_f64(ac + ac)
     scale = _f64_from_bits((np.int64(k) + 1023) << 52)
     e_hi, e_lo = hi * scale, lo * scale
@@ -360,8 +361,8 @@ def tanh_f64(x: float) -> float:
     q = _div(2.0, d)
     h = _ssub(1.0, q)
     big = _sadd(h, _ssub(_ssub(1.0, h), q) + 0.5 * q * q * d_err)
-    y = _copysign(small if a < _TANH_SMALL else big, x)
-    return y if x == x else x
+    y = _copysign(select(a < _TANH_SMALL, small, big), x)
+    return select(x == x, y, x)
 
 
 @_vm
@@ -371,31 +372,31 @@ def sigmoid_f32(x: np.float32) -> np.float32:
     # (num + num_lo)/(d + d_err) ~ q + (num_lo - q d_err)/d, with 1/d = q (x >= 0) or
     # 1 - q (x < 0) -- accurate enough for a correction term.
     a = abs(x)
-    ac = a if a < -_EXP_LO_F32 else -_EXP_LO_F32  # also maps NaN to a finite value
+    ac = select(a < -_EXP_LO_F32, a, -_EXP_LO_F32)  # also maps NaN to a finite value
     hi, lo, k = _exp_hilo_f32(-ac)
     e_hi, e_lo = _ldexp_f32(hi, k), _ldexp_f32(lo, k)
     d = _sadd(_ONE_F32, e_hi)
     d_err = _sadd(_ssub(_ONE_F32, d), e_hi) + e_lo
     pos = x >= _ZERO_F32
-    q = _div(_ONE_F32 if pos else e_hi, d)
-    num_lo = _ZERO_F32 if pos else e_lo
-    y = q + (num_lo - q * d_err) * (q if pos else _ONE_F32 - q)
-    return y if x == x else x
+    q = _div(select(pos, _ONE_F32, e_hi), d)
+    num_lo = select(pos, _ZERO_F32, e_lo)
+    y = q + (num_lo - q * d_err) * select(pos, q, _ONE_F32 - q)
+    return select(x == x, y, x)
 
 
 @_vm
 def sigmoid_f64(x: float) -> float:
     a = abs(x)
-    ac = a if a < -_EXP_LO_F64 else -_EXP_LO_F64
+    ac = select(a < -_EXP_LO_F64, a, -_EXP_LO_F64)
     hi, lo, k = _exp_hilo_f64(-ac)
     e_hi, e_lo = _ldexp_f64(hi, k), _ldexp_f64(lo, k)
     d = _sadd(1.0, e_hi)
     d_err = _sadd(_ssub(1.0, d), e_hi) + e_lo
     pos = x >= 0.0
-    q = _div(1.0 if pos else e_hi, d)
-    num_lo = 0.0 if pos else e_lo
-    y = q + (num_lo - q * d_err) * (q if pos else 1.0 - q)
-    return y if x == x else x
+    q = _div(select(pos, 1.0, e_hi), d)
+    num_lo = select(pos, 0.0, e_lo)
+    y = q + (num_lo - q * d_err) * select(pos, q, 1.0 - q)
+    return select(x == x, y, x)
 
 
 # --------------------------------------------------------------------------------------------
@@ -406,19 +407,19 @@ def sigmoid_f64(x: float) -> float:
 def erf_f32(x: np.float32) -> np.float32:
     a = abs(x)
     small = a + a * _poly(a * a, _ERF_F32)
-    ac = a if a < _ERF_CLAMP_F32 else _ERF_CLAMP_F32  # also maps NaN to a finite value
+    ac = select(a < _ERF_CLAMP_F32, a, _ERF_CLAMP_F32)  # also maps NaN to a finite value
     t = _div(ac - _TWO_F32, ac + _TWO_F32)
     big = _ONE_F32 - _exp_core_f32(-(ac * ac)) * _poly(t, _ERFC_F32)
-    y = _copysign(small if a < _F(_ERF_SMALL) else big, x)
-    return y if x == x else x
+    y = _copysign(select(a < _F(_ERF_SMALL), small, big), x)
+    return select(x == x, y, x)
 
 
 @_vm
 def erf_f64(x: float) -> float:
     a = abs(x)
     small = a + a * _poly(a * a, _ERF_F64)
-    ac = a if a < _ERF_CLAMP_F64 else _ERF_CLAMP_F64
+    ac = select(a < _ERF_CLAMP_F64, a, _ERF_CLAMP_F64)
     t = _div(ac - 2.0, ac + 2.0)
     big = 1.0 - _exp_core_f64(-(ac * ac)) * _poly(t, _ERFC_F64)
-    y = _copysign(small if a < _ERF_SMALL else big, x)
-    return y if x == x else x
+    y = _copysign(select(a < _ERF_SMALL, small, big), x)
+    return select(x == x, y, x)

@@ -4,7 +4,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._llvm import _bits, _copysign, _div, _f64_from_bits, _poly, _rint, _sadd, _smul, _ssub, _vm
+from ._llvm import (
+    _bits,
+    _copysign,
+    _div,
+    _f64_from_bits,
+    _poly,
+    _rint,
+    _sadd,
+    _smul,
+    _ssub,
+    _vm,
+    select,
+)
 from .elementary import (
     _EXP_F64,
     _EXP_HI_F64,
@@ -74,28 +86,28 @@ def _two_prod(a, b):
 def _select8(i, c):
     """c[i] for a runtime i in [0, 8), as a chain of selects (vectorises without gathers)."""
     v = c[0]
-    v = c[1] if i == 1 else v
-    v = c[2] if i == 2 else v
-    v = c[3] if i == 3 else v
-    v = c[4] if i == 4 else v
-    v = c[5] if i == 5 else v
-    v = c[6] if i == 6 else v
-    return c[7] if i == 7 else v
+    v = select(i == 1, c[1], v)
+    v = select(i == 2, c[2], v)
+    v = select(i == 3, c[3], v)
+    v = select(i == 4, c[4], v)
+    v = select(i == 5, c[5], v)
+    v = select(i == 6, c[6], v)
+    return select(i == 7, c[7], v)
 
 
 @_vm
 def _log_dd(ax):
     """log(ax) = hi + lo to ~2^-68 relative, for positive finite ax."""
     sub = ax < _MIN_NORMAL_F64
-    ix = _bits(ax * _TWO54_F64 if sub else ax)
-    e = (ix >> 52) - (1023 + 54 if sub else 1023)
+    ix = _bits(select(sub, ax * _TWO54_F64, ax))
+    e = (ix >> 52) - select(sub, 1023 + 54, 1023)
     m = _f64_from_bits((ix & 0xFFFFFFFFFFFFF) | 0x3FF0000000000000)  # [1, 2)
     # nearest bp = 1 + j/8 from the top 4 mantissa bits; m >= 1.9375 moves to m/2 next to 1
     j = (((ix >> 48) & 15) + 1) >> 1
     top = j == 8
-    m = m * 0.5 if top else m
-    e = e + 1 if top else e
-    j = 0 if top else j
+    m = select(top, m * 0.5, m)
+    e = select(top, e + 1, e)
+    j = select(top, 0, j)
     bp = 1.0 + 0.125 * np.float64(j)
     # s = (m - bp)/(m + bp) as s + s_lo; m - bp is exact, m + bp = den + den_lo (Fast2Sum)
     num = _ssub(m, bp)
@@ -118,14 +130,14 @@ def _log_dd(ax):
 def _pow_core_f64(ax, y):
     """|x|^y for positive finite ax (other ax give garbage that _pow_fix overrides)."""
     lh, ll = _log_dd(ax)
-    yc = y if y > -_POW_Y_CLAMP else -_POW_Y_CLAMP  # also maps NaN to a finite value
-    yc = yc if yc < _POW_Y_CLAMP else _POW_Y_CLAMP
+    yc = select(y > -_POW_Y_CLAMP, y, -_POW_Y_CLAMP)  # also maps NaN to a finite value
+    yc = select(yc < _POW_Y_CLAMP, yc, _POW_Y_CLAMP)
     ph, pl = _two_prod(yc, lh)
     pl = pl + yc * ll
     # exp(ph + pl): as _exp_core_f64 with pl folded into the reduced argument
-    phc = ph if ph > _EXP_LO_F64 else _EXP_LO_F64
-    phc = phc if phc < _EXP_HI_F64 else _EXP_HI_F64
-    pl = pl if phc == ph else 0.0  # a clamped ph has a meaningless (huge) low part
+    phc = select(ph > _EXP_LO_F64, ph, _EXP_LO_F64)
+    phc = select(phc < _EXP_HI_F64, phc, _EXP_HI_F64)
+    pl = select(phc == ph, pl, 0.0)  # a clamped ph has a meaningless (huge) low part
     kf = _rint(phc * _LOG2E_F64)
     rh = _ssub(phc, kf * _LN2HI_F64)
     r, rl = _two_sum(rh, _ssub(pl, kf * _LN2LO_F64))
@@ -138,14 +150,14 @@ def _pow_fix(x, y, mag):
     """C99/NumPy special cases of pow around mag = |x|^y from a core valid for finite x != 0."""
     ax = abs(x)
     edge = (ax == 0.0) | (ax == _INF)
-    mag = (_INF if (y < 0.0) == (ax == 0.0) else 0.0) if edge else mag
+    mag = select(edge, select((y < 0.0) == (ax == 0.0), _INF, 0.0), mag)
     y_int = _rint(y) == y  # true for +-inf too, which count as even
     yh = 0.5 * y
     y_odd = y_int & (_rint(yh) != yh)
-    r = _copysign(mag, x) if y_odd else mag  # (-x)^odd = -(x^odd), incl. -0 and -inf
-    r = _NAN if (x < 0.0) & (x > -_INF) & (not y_int) else r
-    r = _NAN if (x != x) | (y != y) else r
-    return 1.0 if (y == 0.0) | (x == 1.0) else r
+    r = select(y_odd, _copysign(mag, x), mag)  # (-x)^odd = -(x^odd), incl. -0 and -inf
+    r = select((x < 0.0) & (x > -_INF) & (not y_int), _NAN, r)
+    r = select((x != x) | (y != y), _NAN, r)
+    return select((y == 0.0) | (x == 1.0), 1.0, r)
 
 
 @_vm
@@ -161,9 +173,9 @@ def pow_f32(x: np.float32, y: np.float32) -> np.float32:
     ax = abs(xd)
     e, f = _log_reduce_f64(ax)  # float32 values are normal in float64
     lg = _sadd(e * _LN2HI_F64, _ssub(f, _log1p_tail_f64(f) - e * _LN2LO_F64))
-    yc = yd if yd > -_POW_Y_CLAMP_F32 else -_POW_Y_CLAMP_F32
-    yc = yc if yc < _POW_Y_CLAMP_F32 else _POW_Y_CLAMP_F32
+    yc = select(yd > -_POW_Y_CLAMP_F32, yd, -_POW_Y_CLAMP_F32)
+    yc = select(yc < _POW_Y_CLAMP_F32, yc, _POW_Y_CLAMP_F32)
     p = yc * lg
-    p = p if p > _EXP_LO_F64 else _EXP_LO_F64
-    p = p if p < _EXP_HI_F64 else _EXP_HI_F64
+    p = select(p > _EXP_LO_F64, p, _EXP_LO_F64)
+    p = select(p < _EXP_HI_F64, p, _EXP_HI_F64)
     return np.float32(_pow_fix(xd, yd, _exp_core_f64(p)))
