@@ -45,9 +45,11 @@ def cold_jobs(jobs: list[dict]) -> list[dict]:
     return out
 
 
-def _child_command() -> list[str]:
+def _child_command(background: bool = False) -> list[str]:
     """``python -I`` (no working directory, no PYTHONPATH, no user site) importing the kernel
-    compiler from the folder tracegrad itself came from: nothing in the user's folder runs."""
+    compiler from the folder tracegrad itself came from: nothing in the user's folder runs.
+    A ``background`` child (tiers: the interpreter answers meanwhile) runs at a lower
+    priority, so that the calls it serves get the cores first."""
     top = sys.modules[__name__.partition(".")[0]]
     root = os.path.dirname(os.path.dirname(os.path.abspath(top.__file__ or "")))
     module = __name__.rpartition(".")[0] + ".kernels"
@@ -58,6 +60,7 @@ def _child_command() -> list[str]:
         "exec('try:\\n import ctypes; ctypes.CDLL(None).prctl(1, signal.SIGKILL)\\n"
         "except Exception: pass')",
         f"os.getppid() == {os.getpid()} or sys.exit(0)",
+        *(["exec('try:\\n os.nice(10)\\nexcept Exception: pass')"] if background else []),
         # numba's first compile looks for a BLAS by importing scipy.linalg (0.19 s here);
         # kernels never call BLAS, and this process compiles nothing else
         "sys.modules['scipy'] = None",
@@ -77,8 +80,8 @@ def _child_command() -> list[str]:
 class CompileProcess:
     """A child process compiling jobs into the disk cache (a backend's ``Pending``)."""
 
-    def __init__(self, jobs: list[dict]) -> None:
-        self.proc = subprocess.Popen(_child_command(), stdin=subprocess.PIPE,
+    def __init__(self, jobs: list[dict], background: bool = False) -> None:
+        self.proc = subprocess.Popen(_child_command(background), stdin=subprocess.PIPE,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                      text=True)
         assert self.proc.stdin is not None
@@ -144,4 +147,4 @@ def start_compiling(jobs: list[dict]) -> CompileProcess | None:
     if cache.cache_folder() is None:
         return None
     cold = cold_jobs(jobs)
-    return CompileProcess(cold) if cold else None
+    return CompileProcess(cold, background=True) if cold else None
