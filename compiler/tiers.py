@@ -10,6 +10,7 @@ blocks a call. Nothing here knows which backends these are.
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 from contextlib import contextmanager
@@ -46,6 +47,18 @@ def _short_switch_interval() -> Iterator[None]:
             # the program's own setting comes back, unless it changed it meanwhile
             if _loaders == 0 and sys.getswitchinterval() == _short_interval:
                 sys.setswitchinterval(_saved_interval)
+
+
+def _reset_in_child() -> None:
+    """A fork while a loader ran: the child has no loader thread, and perhaps a held lock."""
+    global _interval_lock, _loaders
+    _interval_lock = threading.Lock()
+    if _loaders:
+        _loaders = 0
+        sys.setswitchinterval(_saved_interval)
+
+
+os.register_at_fork(after_in_child=_reset_in_child)
 
 
 class Tiered:

@@ -108,3 +108,22 @@ def test_loading_shortens_the_switch_interval_and_restores_it():
     assert seen == [pytest.approx(tiers.LOADING_SWITCH_INTERVAL)]
     assert sys.getswitchinterval() == before
     assert exe([]) == ["fast"] and exe.last_tier == "compiled"
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_fork_while_loading_restores_the_switch_interval_in_the_child():
+    from tracegrad._compiler import tiers
+
+    before = sys.getswitchinterval()
+    with tiers._short_switch_interval():
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: no loader thread, its own interval back
+            os.write(w, repr(sys.getswitchinterval()).encode())
+            with tiers._short_switch_interval():  # the lock is usable
+                pass
+            os._exit(0)
+        os.close(w)
+        reported = float(os.read(r, 64).decode())
+        os.waitpid(pid, 0)
+    assert reported == before and sys.getswitchinterval() == before

@@ -111,9 +111,7 @@ class Shared:
         """The child's smallest kernel it has not started, if the child has at least as much
         other work not started (else the child is about as close to it as this process:
         taking it made the MLP's first call 0.15 s slower); None to wait for the child."""
-        waiting = [j for j in cold_jobs(self.theirs)
-                   if not cache.is_locked(cache.lock_path(cache.module_name(j["source"])[0])
-                                          or "")]
+        waiting = [j for j in cold_jobs(self.theirs) if not _started(j)]
         if not waiting:
             return None
         smallest = waiting[-1]
@@ -123,18 +121,24 @@ class Shared:
         return smallest
 
 
+def _started(job: dict) -> bool:
+    """Whether a process is compiling ``job`` now (it holds the kernel's file lock)."""
+    path = cache.lock_path(cache.module_name(job["source"])[0])
+    return path is not None and cache.is_locked(path)
+
+
 def share_with_a_child(jobs: list[dict]) -> Shared:
     """Start compiling ``jobs``' cold kernels on both cores: numba compiles on one core, and
     this machine has two. Called before this process imports numba (0.15-0.3 s), so that
     the child starts at once.
 
     With two or more to compile, this process compiles the largest (it bounds the wait), and
-    a child process compiles the others into the disk cache, largest first, while this
-    process takes the child's smallest ones while the child is far from them
-    (:meth:`Shared.steal`). A kernel the child is compiling holds its file lock, so this
-    process, reaching it, waits and loads it from the cache. Sizes are source lengths (the
-    MLP's kernels of 1.4, 2.0, 2.8 and 5.6 thousand characters compiled in 0.14, 0.27, 0.34
-    and 0.68 s)."""
+    a child process compiles the others into the disk cache, largest first; this process
+    then takes the child's smallest ones for itself while the child still has as much other
+    work waiting (:meth:`Shared.steal`). A kernel the child is compiling holds its file
+    lock, so this process, reaching it, waits and loads it from the cache. Sizes are source
+    lengths (the MLP's kernels of 1.4, 2.0, 2.8 and 5.6 thousand characters compiled in
+    0.15, 0.27, 0.34 and 0.52 s)."""
     cold = sorted(cold_jobs(jobs), key=lambda j: -len(j["source"]))
     if len(cold) < 2 or cache.cache_folder() is None:
         return Shared(cold, [])
