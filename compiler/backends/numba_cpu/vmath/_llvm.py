@@ -7,8 +7,6 @@ from __future__ import annotations
 from typing import Any
 
 import numba
-import numba.np.arrayobj
-import numpy as np
 from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic as _numba_intrinsic
@@ -264,30 +262,26 @@ fold_max = _make_fold("llvm.maximum")
 fold_min = _make_fold("llvm.minimum")
 
 
-# numba's own helper behind np.empty (private: without it, scratch is np.empty)
-_empty_nd_impl = getattr(numba.np.arrayobj, "_empty_nd_impl", None)
+@_intrinsic
+def scratch(typingctx, n, dtype):
+    """``np.empty(n, dtype)``, a 1-d buffer (row caches, per-chunk partials). numba's
+    ``np.empty`` is an overload whose implementation numba compiles, with its whole pipeline,
+    the first time a process uses it per signature: 0.19 s of the first kernel compiled in
+    every process. This emits what that implementation does (numba's ``_empty_nd_impl``,
+    present in every numba version pyproject allows)."""
+    if not isinstance(n, types.Integer) or not isinstance(dtype, types.NumberClass):
+        return None
+    array = types.Array(dtype.instance_type, 1, "C")
 
+    def codegen(context, builder, sig, args):
+        # imported here, when compiling: numba's lowering has loaded it by then, and a warm
+        # process that only loads kernels does not pay for it (24 ms)
+        from numba.np.arrayobj import _empty_nd_impl
 
-if _empty_nd_impl is not None:
-    @_intrinsic
-    def scratch(typingctx, n, dtype):
-        """``np.empty(n, dtype)``, a 1-d buffer (row caches, per-chunk partials). numba's
-        ``np.empty`` is an overload whose implementation numba compiles, with its whole
-        pipeline, the first time a process uses it per signature: 0.19 s of the first
-        kernel compiled in every process."""
-        if not isinstance(n, types.Integer) or not isinstance(dtype, types.NumberClass):
-            return None
-        array = types.Array(dtype.instance_type, 1, "C")
+        size = context.cast(builder, args[0], sig.args[0], types.intp)
+        return _empty_nd_impl(context, builder, array, [size])._getvalue()
 
-        def codegen(context, builder, sig, args):
-            size = context.cast(builder, args[0], sig.args[0], types.intp)
-            return _empty_nd_impl(context, builder, array, [size])._getvalue()
-
-        return array(n, dtype), codegen
-else:  # pragma: no cover
-    @_vm
-    def scratch(n, dtype):
-        return np.empty(n, dtype)
+    return array(n, dtype), codegen
 
 
 @_intrinsic
