@@ -121,6 +121,8 @@ def vector_width() -> dict:
             lanes = 1
             for pair in list(kernels._KERNELS.values()):
                 for d in pair:
+                    if sum(d.stats.cache_hits.values()):  # loaded earlier: no IR to read
+                        continue
                     for ir in d.inspect_llvm().values():
                         lanes = max([lanes] + [int(n) for n in
                                                re.findall(r"<(\d+) x float>", ir)])
