@@ -20,6 +20,7 @@ from tracegrad import (  # noqa: E402
     gluon,
     initializer,
     lr_scheduler,
+    metric,
     nd,
     optimizer,
     random,
@@ -38,4 +39,4 @@ __version__ = "0.1.0"
 __all__ = ["autograd", "cache", "nd", "random", "tree", "NDArray", "cpu", "cpu_pinned",
            "cpu_shared", "Context", "config", "jit", "grad",
            "value_and_grad", "make_ir", "cache_info", "Jitted", "__version__", "gluon", "init",
-           "initializer", "optimizer", "lr_scheduler"]
+           "initializer", "optimizer", "lr_scheduler", "metric"]

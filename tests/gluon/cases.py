@@ -263,6 +263,87 @@ TEXT = dedent('''
 ''')
 
 
+METRICS = dedent('''
+    m = mx.metric
+    rng = np.random.RandomState(5)
+    scores = rng.uniform(0, 1, (20, 4)).astype("float32")
+    probs = scores / scores.sum(axis=1, keepdims=True)
+    labels = rng.randint(0, 4, 20).astype("float32")
+    L, P = nd.array(labels), nd.array(probs)
+
+    acc = m.Accuracy()
+    acc.update([L], [P])
+    acc.update(nd.array(labels[:5]), nd.array(probs[:5]))  # single arrays, not lists
+    out["acc"] = acc.get()[1]
+    acc.reset_local()
+    acc.update([nd.array(labels[5:])], [nd.array(probs[5:])])
+    out["acc_local"], out["acc_global"] = acc.get()[1], acc.get_global()[1]
+    same = m.create("acc")
+    same.update([L], [nd.array(labels[::-1].copy())])  # predicted labels, not scores
+    out["acc_labels"] = same.get()[1]
+    out["acc_axis0"] = m.create("acc", axis=0).get()[1]  # nan before any update
+    top = m.create("top_k_accuracy", top_k=3)
+    top.update([L], [P])
+    out["top3"], out["top3_name"] = top.get()[1], top.get()[0]
+
+    bl = rng.randint(0, 2, 30).astype("float32")
+    bp = rng.uniform(0, 1, (30, 2)).astype("float32")
+    for cls in ("F1", "MCC"):
+        for avg in ("macro", "micro"):
+            f = getattr(m, cls)(average=avg)
+            f.update([nd.array(bl[:12])], [nd.array(bp[:12])])
+            f.update([nd.array(bl[12:])], [nd.array(bp[12:])])
+            out[cls + "_" + avg] = f.get()[1]
+            out[cls + "_" + avg + "_global"] = f.get_global()[1]
+    pcc = m.PCC()
+    pcc.update([L], [P])
+    pcc.update([nd.array([0, 5, 5, 1])], [nd.array([0, 5, 4, 1])])  # grows to 6 classes
+    out["pcc"], out["pcc_global"] = pcc.get()[1], pcc.get_global()[1]
+
+    for ignore in (None, 2):
+        perp = m.Perplexity(ignore_label=ignore)
+        perp.update([L], [P])
+        perp.update([nd.array(labels[:7])], [nd.array(probs[:7])])
+        out["perplexity_%s" % ignore] = perp.get()[1]
+    for name in ("ce", "nll_loss"):
+        ce = m.create(name, eps=1e-8)
+        ce.update([L], [P])
+        out[name] = ce.get()[1]
+
+    y = rng.normal(size=(12,)).astype("float32")
+    yp = rng.normal(size=(12, 1)).astype("float32")
+    for name in ("mae", "mse", "rmse"):
+        e = m.create(name)
+        e.update([nd.array(y)], [nd.array(yp)])
+        e.update([nd.array(y[:5].reshape(5, 1))], [nd.array(yp[:5, 0])])
+        out[name] = e.get()[1]
+    for avg in ("macro", "micro"):
+        pr = m.PearsonCorrelation(average=avg)
+        pr.update([nd.array(y)], [nd.array(yp[:, 0] + y)])
+        pr.update([nd.array(y[:6])], [nd.array(yp[:6, 0] * 0.5 - y[:6])])
+        out["pearson_" + avg] = pr.get()[1]
+    loss = m.Loss()
+    loss.update(None, [nd.array(y), nd.array(yp)])
+    out["loss"] = loss.get()[1]
+
+    def mean_abs(label, pred):
+        return np.abs(label - pred.argmax(axis=1)).mean()
+    custom = m.np(mean_abs)
+    custom.update([L], [P])
+    pairs = m.CustomMetric(lambda l, p: (float((l == p.argmax(axis=1)).sum()), l.size))
+    pairs.update([L, L], [P, P])
+    out["custom"], out["custom_name"] = custom.get()[1], custom.get()[0]
+    out["custom_pairs"], out["custom_pairs_name"] = pairs.get()[1], pairs.get()[0]
+
+    comp = m.create(["acc", "mse", m.F1()])
+    comp.update([nd.array(bl)], [nd.array(bp)])
+    names, values = comp.get()
+    out["composite_names"], out["composite_values"] = " ".join(names), np.array(values)
+    out["composite_str"] = str(comp.get_metric(0))
+    out["config"] = repr(sorted(m.Accuracy(axis=0, name="a").get_config().items()))
+''')
+
+
 def all_cases() -> dict[str, str]:
     cases = {}
     for name in LAYERS:
@@ -282,6 +363,7 @@ def all_cases() -> dict[str, str]:
     cases["mlp/hybrid"] = "HYBRID = True\n" + MLP
     cases["schedulers"] = SCHEDULERS
     cases["text"] = TEXT
+    cases["metrics"] = METRICS
     return cases
 
 

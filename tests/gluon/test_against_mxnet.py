@@ -1,8 +1,8 @@
 """tracegrad.gluon against MXNet 1.9.1, case by case (tests/gluon/cases.py): every layer's
 output and its input and parameter gradients with identical parameters, hybridized and not;
 every loss and its gradient; five Trainer steps of every optimizer, parameter by parameter;
-a Dense-relu-Dense network trained for 3 epochs; the learning-rate schedules; and printed
-text (reprs, names, summary).
+a Dense-relu-Dense network trained for 3 epochs; the learning-rate schedules; printed text
+(reprs, names, summary); and the evaluation metrics (``mx.metric``).
 
 MXNet's results are stored in expected_mxnet.json, so these tests need no MXNet;
 ``test_stored_numbers_are_mxnets`` re-runs the cases on MXNet when .venv-mxnet exists.
@@ -121,6 +121,12 @@ def test_lr_schedulers():
 
 def test_printed_text():
     compare(run("text"), expected("text"), rtol=0, atol=0, name="text")
+
+
+def test_metrics():
+    # every mx.metric class, by name and by class, updated with lists and with single
+    # arrays, local and global figures, composites, custom functions, printed names
+    compare(run("metrics"), expected("metrics"), rtol=1e-6, atol=1e-12, name="metrics")
 
 
 def test_hybridized_equals_eager():
