@@ -78,7 +78,17 @@ LAYERS = {
     "batchnorm_global": ("nn.BatchNorm(in_channels=4, use_global_stats=True)", [(6, 4)]),
     "hybridlambda": ("nn.HybridLambda(lambda F, x: F.tanh(x) * 2)", [(3, 4)]),
     "sequential": ("nn.HybridSequential(prefix='seq_')", [(4, 5)]),
+    "rnn_tanh": ("gluon.rnn.RNN(4, activation='tanh', input_size=3)", [(5, 2, 3)]),
+    "rnn_relu_bi_2layers": ("gluon.rnn.RNN(3, num_layers=2, bidirectional=True)",
+                            [(4, 2, 3)]),
+    "lstm": ("gluon.rnn.LSTM(4, input_size=3)", [(5, 2, 3)]),
+    "lstm_ntc_bi_2layers": ("gluon.rnn.LSTM(3, num_layers=2, layout='NTC', "
+                            "bidirectional=True)", [(2, 5, 3)]),
+    "gru": ("gluon.rnn.GRU(4, input_size=3)", [(5, 2, 3)]),
+    "gru_ntc_2layers": ("gluon.rnn.GRU(3, num_layers=2, layout='NTC')", [(2, 4, 3)]),
 }
+DEFERRED = ("dense_deferred", "sequential", "rnn_relu_bi_2layers", "lstm_ntc_bi_2layers",
+            "gru_ntc_2layers")
 
 
 def layer_code(name: str, hybrid: bool, train: bool = True) -> str:
@@ -90,8 +100,7 @@ def layer_code(name: str, hybrid: bool, train: bool = True) -> str:
                      "              nn.Dense(3, in_units=6))")
     lines.append("block.initialize()")
     inputs = ", ".join(f"arr({i + 1}, {s!r}, -2, 2)" for i, s in enumerate(shapes))
-    deferred = name in ("dense_deferred", "sequential")
-    if deferred:  # one forward infers the shapes
+    if name in DEFERRED:  # one forward infers the shapes
         lines.append(f"block({inputs})")
     lines.append("fill(block, 3)")
     lines.append(f"res = run_layer(block, [{inputs}], hybrid={hybrid}, train={train})")
@@ -263,6 +272,41 @@ TEXT = dedent('''
 ''')
 
 
+RNN_STATES = dedent('''
+    # given states: (outputs, new states), their gradients, the state shape check, and the
+    # parameter names that files use (MXNet's unfused cells)
+    for name, make in (("lstm", "gluon.rnn.LSTM(3, input_size=2, bidirectional=True)"),
+                       ("gru", "gluon.rnn.GRU(3, input_size=2, num_layers=2)"),
+                       ("rnn", "gluon.rnn.RNN(3, input_size=2)")):
+        block = eval(make)
+        block.initialize()
+        fill(block, 4)
+        if HYBRID:
+            block.hybridize()
+        x = arr(5, (4, 2, 2))
+        states = [arr(6 + i, s.shape) for i, s in enumerate(block.begin_state(2))]
+        for s in [x] + states:
+            s.attach_grad()
+        with autograd.record():
+            y, new = block(x, states)
+            total = (y * arr(9, y.shape)).sum() + sum((s * s).sum() for s in new)
+        total.backward()
+        out[name + "_y"] = y.asnumpy()
+        for i, s in enumerate(new):
+            out[name + "_state%d" % i] = s.asnumpy()
+            out[name + "_dstate%d" % i] = states[i].grad.asnumpy()
+        out[name + "_dx"] = x.grad.asnumpy()
+        out[name + "_keys"] = " ".join(sorted(block._collect_params_with_prefix().keys()))
+        out[name + "_repr"] = repr(block)
+        if not HYBRID:  # a hybridized MXNet block checks in its engine, not in Python
+            try:
+                block(x, [arr(7, (5, 2, 3))] * len(states))
+                out[name + "_bad_state"] = "no error"
+            except ValueError as e:
+                out[name + "_bad_state"] = str(e).split("Expecting")[0]
+''')
+
+
 METRICS = dedent('''
     m = mx.metric
     rng = np.random.RandomState(5)
@@ -364,6 +408,8 @@ def all_cases() -> dict[str, str]:
     cases["schedulers"] = SCHEDULERS
     cases["text"] = TEXT
     cases["metrics"] = METRICS
+    cases["rnn_states/eager"] = "HYBRID = False\n" + RNN_STATES
+    cases["rnn_states/hybrid"] = "HYBRID = True\n" + RNN_STATES
     return cases
 
 

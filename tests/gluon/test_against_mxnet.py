@@ -2,7 +2,8 @@
 output and its input and parameter gradients with identical parameters, hybridized and not;
 every loss and its gradient; five Trainer steps of every optimizer, parameter by parameter;
 a Dense-relu-Dense network trained for 3 epochs; the learning-rate schedules; printed text
-(reprs, names, summary); and the evaluation metrics (``mx.metric``).
+(reprs, names, summary); the recurrent layers (``gluon.rnn``) with and without states;
+and the evaluation metrics (``mx.metric``).
 
 MXNet's results are stored in expected_mxnet.json, so these tests need no MXNet;
 ``test_stored_numbers_are_mxnets`` re-runs the cases on MXNet when .venv-mxnet exists.
@@ -121,6 +122,13 @@ def test_lr_schedulers():
 
 def test_printed_text():
     compare(run("text"), expected("text"), rtol=0, atol=0, name="text")
+
+
+@pytest.mark.parametrize("name", ["rnn_states/eager", "rnn_states/hybrid"])
+def test_recurrent_layers_with_states(name):
+    # given states: outputs, new states and the gradients of both; parameter-file keys;
+    # repr; the error for a state of the wrong shape
+    compare(run(name), expected(name), rtol=1e-5, atol=1e-6, name=name)
 
 
 def test_metrics():

@@ -1,6 +1,6 @@
 """``tracegrad.gluon``: a drop-in for ``mxnet.gluon`` (``from tracegrad import gluon``).
 
-Blocks and parameters named as in MXNet 1.x, layers (``nn``), losses, ``Trainer`` with
+Blocks and parameters named as in MXNet 1.x, layers (``nn``, ``rnn``), losses, ``Trainer`` with
 MXNet's optimizers, data loading, and ``hybridize()``, which compiles a block's forward
 pass (and, under ``autograd.record()``, its backward pass) with ``tracegrad.jit``.
 See docs/gluon.md.
@@ -10,7 +10,7 @@ from tracegrad.gluon.nn import ops as _ops
 
 _ops.install()  # nd.FullyConnected, nd.Activation, ... where nd has none of its own
 
-from tracegrad.gluon import data, loss, nn, utils  # noqa: E402
+from tracegrad.gluon import data, loss, nn, rnn, utils  # noqa: E402
 from tracegrad.gluon.block import Block, HybridBlock  # noqa: E402
 from tracegrad.gluon.parameter import (  # noqa: E402
     Constant,
@@ -21,4 +21,4 @@ from tracegrad.gluon.parameter_dict import ParameterDict  # noqa: E402
 from tracegrad.gluon.trainer import Trainer  # noqa: E402
 
 __all__ = ["Block", "HybridBlock", "Parameter", "Constant", "ParameterDict",
-           "DeferredInitializationError", "Trainer", "nn", "loss", "data", "utils"]
+           "DeferredInitializationError", "Trainer", "nn", "rnn", "loss", "data", "utils"]
