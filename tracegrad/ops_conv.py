@@ -20,8 +20,7 @@ Chosen by measurement on the LeNet shapes (batch 256); see ``benchmarks/bench_le
 
 MXNet's parameters, defaults and output shapes are kept (checked against MXNet 1.9.1 in
 ``tests/tracegrad/nd/test_conv.py``); layouts are NCW / NCHW / NCDHW (MXNet supports the
-channels-last layouts on GPU only). These ``nd`` versions take precedence over the fallbacks
-``tracegrad.gluon.nn.ops`` installs into ``nd``.
+channels-last layouts on GPU only).
 """
 
 from __future__ import annotations

@@ -1,8 +1,7 @@
 """MXNet's layer operators besides convolution: ``BatchNorm``, ``LayerNorm``, ``Activation``,
 ``LeakyReLU`` and ``Embedding``. Elementwise and reduction composites (they fuse around what
 feeds them), ``take`` for Embedding; checked against MXNet 1.9.1 in
-``tests/tracegrad/nd/test_conv.py``. These ``nd`` versions take precedence over the fallbacks
-``tracegrad.gluon.nn.ops`` installs into ``nd``.
+``tests/tracegrad/nd/test_conv.py``. Gluon's layers call them.
 """
 
 from __future__ import annotations
@@ -45,6 +44,16 @@ def _set_running(target: NDArray, value: NDArray) -> None:
         target[:] = value.astype(target.dtype, copy=False)
 
 
+def _set_fixed_gamma(target: NDArray, ones: NDArray) -> None:
+    """``gamma = 1`` in place (``fix_gamma``): written now, or as an output of a hybridized
+    Gluon block's graph; a plain jit trace has nothing to write it into, and the value is
+    never read (the output uses the ones)."""
+    try:
+        _set_running(target, ones)
+    except TypeError:
+        pass
+
+
 def BatchNorm(data: Any, gamma: Any, beta: Any, moving_mean: Any, moving_var: Any,
               eps: float = 1e-3, momentum: float = 0.9, fix_gamma: bool = True,
               use_global_stats: bool = False, output_mean_var: bool = False, axis: int = 1,
@@ -54,12 +63,12 @@ def BatchNorm(data: Any, gamma: Any, beta: Any, moving_mean: Any, moving_var: An
     (``autograd.record()``) without ``use_global_stats`` it normalises with the batch mean
     and biased variance over every other axis and updates ``moving_mean`` and
     ``moving_var`` in place (``moving * momentum + batch * (1 - momentum)``); otherwise it
-    uses them. ``fix_gamma`` (the default, as in MXNet) scales by 1 and gives ``gamma`` no
-    gradient. ``output_mean_var`` also returns the mean and the inverse standard deviation
-    ``1 / sqrt(var + eps)`` that were used (a list, as MXNet). (MXNet's CPU kernels update
-    the running statistics in the backward pass, so there a training-mode forward pass
-    without backward leaves them as they were; tracegrad updates them in the forward pass,
-    which gives the same values in a training loop.)
+    uses them. ``fix_gamma`` (the default, as in MXNet) sets ``gamma`` to 1 in place, scales
+    by 1 and gives ``gamma`` no gradient. ``output_mean_var`` also returns the mean and the
+    inverse standard deviation ``1 / sqrt(var + eps)`` that were used (a list, as MXNet).
+    (MXNet's CPU kernels update the running statistics in the backward pass, so there a
+    training-mode forward pass without backward leaves them as they were; tracegrad updates
+    them in the forward pass, which gives the same values in a training loop.)
 
     Examples
     --------
@@ -72,8 +81,9 @@ def BatchNorm(data: Any, gamma: Any, beta: Any, moving_mean: Any, moving_var: An
     x = _nd(data)
     axis = axis % x.ndim if x.ndim else 0
     g = _nd(gamma)
-    if fix_gamma:
+    if fix_gamma:  # MXNet sets gamma to 1 in place, and scales by that
         g = NDArray(np.ones(g.shape, dtype=np.dtype(g.dtype)))
+        _set_fixed_gamma(_nd(gamma), g)
     mm, mv = _nd(moving_mean), _nd(moving_var)
     if is_training() and not use_global_stats:
         axes = tuple(i for i in range(x.ndim) if i != axis)

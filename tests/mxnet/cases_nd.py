@@ -629,6 +629,8 @@ def nn(out: list[Case]) -> None:
     bn = "g = nd.array([1.0, 2.0])\nb = nd.array([0.5, -0.5])\nmm = nd.array([0.1, 0.2])\n" \
          "mv = nd.array([1.0, 4.0])"
     _c(out, "nd.BatchNorm/predict_fix_gamma", f"{img}\n{bn}\nout = nd.BatchNorm(x, g, b, mm, mv)")
+    _c(out, "nd.BatchNorm/fix_gamma_sets_gamma", f"{img}\n{bn}\n"
+       "y = nd.BatchNorm(x, g, b, mm, mv)\nout = [g, mm, mv]")  # gamma becomes 1 in place
     _c(out, "nd.BatchNorm/predict", f"{img}\n{bn}\nout = nd.BatchNorm(x, g, b, mm, mv, "
        "fix_gamma=False)")
     _c(out, "nd.BatchNorm/global_stats", f"{img}\n{bn}\nwith autograd.train_mode():\n"

@@ -6,10 +6,6 @@ pass (and, under ``autograd.record()``, its backward pass) with ``tracegrad.jit`
 See docs/gluon.md.
 """
 
-from tracegrad.gluon.nn import ops as _ops
-
-_ops.install()  # nd.FullyConnected, nd.Activation, ... where nd has none of its own
-
 from tracegrad.gluon import data, loss, nn, rnn, utils  # noqa: E402
 from tracegrad.gluon.block import Block, HybridBlock  # noqa: E402
 from tracegrad.gluon.parameter import (  # noqa: E402

@@ -18,7 +18,6 @@ from typing import Any
 
 from tracegrad import nd
 from tracegrad.gluon.block import HybridBlock
-from tracegrad.gluon.nn import ops
 
 __all__ = ["Loss", "L2Loss", "L1Loss", "SigmoidBinaryCrossEntropyLoss", "SigmoidBCELoss",
            "SoftmaxCrossEntropyLoss", "SoftmaxCELoss", "KLDivLoss", "HuberLoss", "HingeLoss",
@@ -95,7 +94,7 @@ class SigmoidBinaryCrossEntropyLoss(Loss):
                        pos_weight: Any = None) -> Any:
         label = _reshape_like(label, pred)
         if not self._from_sigmoid:
-            softplus = ops.Activation(-nd.abs(pred), act_type="softrelu")
+            softplus = nd.Activation(-nd.abs(pred), act_type="softrelu")
             if pos_weight is None:
                 loss = nd.relu(pred) - pred * label + softplus
             else:
@@ -213,5 +212,5 @@ class LogisticLoss(Loss):
         label = _reshape_like(label, pred)
         if self._label_format == "signed":
             label = (label + 1.0) / 2.0
-        loss = nd.relu(pred) - pred * label + ops.Activation(-nd.abs(pred), act_type="softrelu")
+        loss = nd.relu(pred) - pred * label + nd.Activation(-nd.abs(pred), act_type="softrelu")
         return self._mean(_apply_weighting(loss, self._weight, sample_weight))

@@ -13,7 +13,6 @@ from typing import Any
 
 from tracegrad import initializer, nd
 from tracegrad.gluon.block import HybridBlock
-from tracegrad.gluon.nn import ops
 
 __all__ = ["Activation", "LeakyReLU", "PReLU", "ELU", "SELU", "Swish"]
 
@@ -30,7 +29,7 @@ class Activation(HybridBlock):
         return self._act_type
 
     def hybrid_forward(self, F: Any, x: Any) -> Any:
-        return ops.Activation(x, act_type=self._act_type)
+        return nd.Activation(x, act_type=self._act_type)
 
     def __repr__(self) -> str:
         return f"{self.__class__.__name__}({self._act_type})"
@@ -46,7 +45,7 @@ class LeakyReLU(HybridBlock):
         self._alpha = alpha
 
     def hybrid_forward(self, F: Any, x: Any) -> Any:
-        return ops.LeakyReLU(x, act_type="leaky", slope=self._alpha)
+        return nd.LeakyReLU(x, act_type="leaky", slope=self._alpha)
 
     def __repr__(self) -> str:
         return f"{self.__class__.__name__}({self._alpha})"
@@ -62,7 +61,7 @@ class PReLU(HybridBlock):
             self.alpha = self.params.get("alpha", shape=(in_channels,), init=alpha_initializer)
 
     def hybrid_forward(self, F: Any, x: Any, alpha: Any) -> Any:
-        return ops.LeakyReLU(x, gamma=alpha, act_type="prelu")
+        return nd.LeakyReLU(x, gamma=alpha, act_type="prelu")
 
 
 class ELU(HybridBlock):
@@ -73,14 +72,14 @@ class ELU(HybridBlock):
         self._alpha = alpha
 
     def hybrid_forward(self, F: Any, x: Any) -> Any:
-        return ops.LeakyReLU(x, act_type="elu", slope=self._alpha)
+        return nd.LeakyReLU(x, act_type="elu", slope=self._alpha)
 
 
 class SELU(HybridBlock):
     """Scaled ELU with the self-normalising constants."""
 
     def hybrid_forward(self, F: Any, x: Any) -> Any:
-        return ops.LeakyReLU(x, act_type="selu")
+        return nd.LeakyReLU(x, act_type="selu")
 
 
 class Swish(HybridBlock):

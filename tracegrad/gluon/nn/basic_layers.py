@@ -27,7 +27,6 @@ import numpy as np
 
 from tracegrad import nd
 from tracegrad.gluon.block import Block, HybridBlock
-from tracegrad.gluon.nn import ops
 from tracegrad.gluon.nn.activations import Activation
 from tracegrad.gluon.utils import _indent
 
@@ -125,7 +124,7 @@ class Dense(HybridBlock):
         self.weight.shape = (self._units, in_units)
 
     def hybrid_forward(self, F: Any, x: Any, weight: Any, bias: Any = None) -> Any:
-        out = ops.FullyConnected(x, weight, bias, no_bias=bias is None,
+        out = nd.FullyConnected(x, weight, bias, no_bias=bias is None,
                                  num_hidden=self._units, flatten=self._flatten)
         if self.act is not None:
             out = self.act(out)
@@ -182,7 +181,7 @@ class Embedding(HybridBlock):
                                       allow_deferred_init=True)
 
     def hybrid_forward(self, F: Any, x: Any, weight: Any) -> Any:
-        return ops.Embedding(x, weight, **self._kwargs)
+        return nd.Embedding(x, weight, **self._kwargs)
 
     def __repr__(self) -> str:
         k = self._kwargs

@@ -25,8 +25,8 @@ from typing import Any
 
 import numpy as np
 
+from tracegrad import nd
 from tracegrad.gluon.block import HybridBlock
-from tracegrad.gluon.nn import ops
 
 __all__ = ["BatchNorm", "LayerNorm"]
 
@@ -72,7 +72,7 @@ class BatchNorm(HybridBlock):
 
     def hybrid_forward(self, F: Any, x: Any, gamma: Any, beta: Any, running_mean: Any,
                        running_var: Any) -> Any:
-        return ops.BatchNorm(x, gamma, beta, running_mean, running_var, **self._kwargs)
+        return nd.BatchNorm(x, gamma, beta, running_mean, running_var, **self._kwargs)
 
     def __repr__(self) -> str:
         c = self.gamma.shape[0]
@@ -104,7 +104,7 @@ class LayerNorm(HybridBlock):
         self.beta.shape = (c,)
 
     def hybrid_forward(self, F: Any, data: Any, gamma: Any, beta: Any) -> Any:
-        return ops.LayerNorm(data, gamma, beta, axis=self._axis, eps=self._epsilon)
+        return nd.LayerNorm(data, gamma, beta, axis=self._axis, eps=self._epsilon)
 
     def __repr__(self) -> str:
         content = ", ".join(f"{k}={v!r}" for k, v in self._kwargs.items())
