@@ -16,7 +16,9 @@ add_internal_dir(__file__)
 
 from tracegrad import (  # noqa: E402
     autograd,
+    base,
     cache,
+    context,
     gluon,
     initializer,
     lr_scheduler,
@@ -27,16 +29,24 @@ from tracegrad import (  # noqa: E402
     tree,
 )
 from tracegrad.config import config  # noqa: E402
-from tracegrad.context import Context, cpu_pinned, cpu_shared  # noqa: E402
+from tracegrad.context import (  # noqa: E402
+    Context,
+    cpu_pinned,
+    cpu_shared,
+    current_context,
+    gpu,
+)
 from tracegrad.differentiate import grad, value_and_grad  # noqa: E402
 from tracegrad.errors import *  # noqa: E402,F401,F403
 from tracegrad.jit import Jitted, cache_info, jit, make_ir  # noqa: E402
 from tracegrad.ndarray import NDArray, cpu  # noqa: E402
 
 init = initializer  # mx.init
+MXNetError = base.MXNetError
 
 __version__ = "0.1.0"
-__all__ = ["autograd", "cache", "nd", "random", "tree", "NDArray", "cpu", "cpu_pinned",
+__all__ = ["autograd", "base", "cache", "nd", "random", "tree", "NDArray", "cpu", "gpu",
+           "current_context", "context", "cpu_pinned",
            "cpu_shared", "Context", "config", "jit", "grad",
            "value_and_grad", "make_ir", "cache_info", "Jitted", "__version__", "gluon", "init",
            "initializer", "optimizer", "lr_scheduler", "metric"]
