@@ -44,6 +44,7 @@ class _RNNLayer(HybridBlock):
         self._dtype = dtype
         self._use_sequence_length = use_sequence_length
         self._gates = _GATES[mode]
+        self._clip: dict = {}  # LSTM's cell-state clipping, as nd.RNN's arguments
         self.skip_states: bool | None = None
         rows, inputs = self._gates * hidden_size, input_size
         for layer in range(num_layers):
@@ -146,8 +147,6 @@ class _RNNLayer(HybridBlock):
         if self._layout == "NTC":
             outputs = F.swapaxes(outputs, 0, 1)
         return outputs, new_states
-
-    _clip: dict = {}
 
 
 class RNN(_RNNLayer):
