@@ -26,6 +26,7 @@ from tracegrad import (  # noqa: E402
     nd,
     optimizer,
     random,
+    test_utils,
     tree,
 )
 from tracegrad.config import config  # noqa: E402
@@ -46,7 +47,7 @@ MXNetError = base.MXNetError
 
 __version__ = "0.1.0"
 __all__ = ["autograd", "base", "cache", "nd", "random", "tree", "NDArray", "cpu", "gpu",
-           "current_context", "context", "cpu_pinned",
+           "current_context", "context", "test_utils", "cpu_pinned",
            "cpu_shared", "Context", "config", "jit", "grad",
            "value_and_grad", "make_ir", "cache_info", "Jitted", "__version__", "gluon", "init",
            "initializer", "optimizer", "lr_scheduler", "metric"]

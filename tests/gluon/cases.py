@@ -307,6 +307,37 @@ RNN_STATES = dedent('''
 ''')
 
 
+TEST_UTILS = dedent('''
+    tu = mx.test_utils
+    a32, a64 = nd.array([1.0, 2.0, 3.0]), np.array([1.0, 2.0, 3.0])
+    out["tols"] = np.array([tu.get_tols(a32, a64, None, None),
+                            tu.get_tols(a64, a64, None, None),
+                            tu.get_tols(nd.array([1, 2], dtype="float16"), a64, None, 0.5),
+                            tu.get_tols(a32, a64, {np.dtype("float32"): 0.3}, None)])
+    out["rtol_atol"] = np.array([tu.get_rtol(), tu.get_atol(), tu.get_rtol(0.1),
+                                 tu.get_rtol(None, np.dtype("float32")),
+                                 tu.get_atol(None, np.dtype("float16"))])
+    pairs = [(a32, a64 + 1e-4), (a32, a64 + 2e-3), (a64, a64 * (1 + 1e-6)),
+             (a64, a64 * (1 + 1e-4)), (nd.array([np.nan]), np.array([np.nan]))]
+    passed = []
+    for x, y in pairs:
+        try:
+            tu.assert_almost_equal(x, y)
+            passed.append(1)
+        except AssertionError:
+            passed.append(0)
+    out["assert_passes"] = np.array(passed)
+    out["almost_equal"] = np.array([tu.almost_equal(np.float32(1), 1.00001),
+                                    tu.almost_equal(a64, a64 + 1e-4),
+                                    tu.almost_equal(np.array([np.nan]), np.array([np.nan]),
+                                                    equal_nan=True)])
+    out["same"] = np.array([tu.same(np.ones(2), np.ones(2)), tu.same(np.ones(2), np.ones(3))])
+    out["ctx"] = repr(tu.default_context())
+    r = tu.rand_ndarray((3, 4), dtype="float64")
+    out["rand"] = np.array([r.shape[0], r.shape[1], str(r.dtype) == "<class \'numpy.float64\'>"])
+''')
+
+
 METRICS = dedent('''
     m = mx.metric
     rng = np.random.RandomState(5)
@@ -408,6 +439,7 @@ def all_cases() -> dict[str, str]:
     cases["schedulers"] = SCHEDULERS
     cases["text"] = TEXT
     cases["metrics"] = METRICS
+    cases["test_utils"] = TEST_UTILS
     cases["rnn_states/eager"] = "HYBRID = False\n" + RNN_STATES
     cases["rnn_states/hybrid"] = "HYBRID = True\n" + RNN_STATES
     return cases

@@ -131,6 +131,11 @@ def test_recurrent_layers_with_states(name):
     compare(run(name), expected(name), rtol=1e-5, atol=1e-6, name=name)
 
 
+def test_test_utils():
+    # mx.test_utils' tolerances per dtype, and which comparisons pass
+    compare(run("test_utils"), expected("test_utils"), rtol=0, atol=0, name="test_utils")
+
+
 def test_metrics():
     # every mx.metric class, by name and by class, updated with lists and with single
     # arrays, local and global figures, composites, custom functions, printed names
