@@ -307,6 +307,80 @@ RNN_STATES = dedent('''
 ''')
 
 
+RNN_CELLS = dedent('''
+    rnn = gluon.rnn
+    x = arr(11, (2, 4, 3))  # NTC
+
+    def grads(block, *arrays):
+        res = [a.grad.asnumpy() for a in arrays]
+        return res + [p.grad().asnumpy() for p in block.collect_params().values()
+                      if p.grad_req != "null"]
+
+    def record(name, block, run):
+        x.attach_grad()
+        with autograd.record():
+            y = run()
+            outs = y[0] if isinstance(y[0], list) else [y[0]]
+            total = sum((o * arr(20 + i, o.shape)).sum() for i, o in enumerate(outs))
+            total = total + sum((s * s).sum() for s in y[1])
+        total.backward()
+        for i, o in enumerate(outs):
+            out[name + "_out%d" % i] = o.asnumpy()
+        for i, s in enumerate(y[1]):
+            out[name + "_state%d" % i] = s.asnumpy()
+        for i, g in enumerate(grads(block, x)):
+            out[name + "_grad%d" % i] = g
+        out[name + "_repr"] = repr(block)
+        out[name + "_names"] = " ".join(block.collect_params().keys())
+
+    cells = {"rnn_relu": "rnn.RNNCell(5, activation='relu', prefix='a_')",
+             "rnn_tanh": "rnn.RNNCell(5, input_size=3, prefix='b_')",
+             "lstm": "rnn.LSTMCell(5, prefix='c_')",
+             "gru": "rnn.GRUCell(5, prefix='d_')"}
+    for name, make in cells.items():
+        cell = eval(make)
+        cell.initialize()
+        cell(x[:, 0], cell.begin_state(2))  # deferred shapes
+        fill(cell, 12)
+        record(name + "_merged", cell, lambda: cell.unroll(4, x, merge_outputs=True))
+        record(name + "_steps_tnc", cell,
+               lambda: cell.unroll(4, nd.swapaxes(x, 0, 1), layout="TNC", merge_outputs=False))
+        out[name + "_state_shapes"] = " ".join(str(s.shape) for s in cell.begin_state(2))
+
+    seq = rnn.SequentialRNNCell(prefix="seq_")
+    with seq.name_scope():
+        seq.add(rnn.LSTMCell(4, input_size=3))
+        seq.add(rnn.DropoutCell(0.0))
+        seq.add(rnn.ResidualCell(rnn.GRUCell(4, input_size=4)))
+    seq.initialize()
+    fill(seq, 13)
+    record("sequential", seq, lambda: seq.unroll(4, x, merge_outputs=True))
+
+    hseq = rnn.HybridSequentialRNNCell(prefix="hseq_")
+    with hseq.name_scope():
+        hseq.add(rnn.RNNCell(4, input_size=3))
+        hseq.add(rnn.ZoneoutCell(rnn.LSTMCell(4, input_size=4), 0.0, 0.0))
+    hseq.initialize()
+    fill(hseq, 14)
+    record("hybrid_sequential", hseq, lambda: hseq.unroll(4, list(
+        nd.split(x, axis=1, num_outputs=4, squeeze_axis=True)), merge_outputs=True))
+
+    bi = rnn.BidirectionalCell(rnn.LSTMCell(3, input_size=3, prefix="l_"),
+                               rnn.GRUCell(3, input_size=3, prefix="r_"))
+    bi.initialize()
+    fill(bi, 15)
+    lengths = nd.array([2, 4])
+    record("bidirectional", bi, lambda: bi.unroll(4, x, merge_outputs=True,
+                                                  valid_length=lengths))
+    record("bidirectional_list", bi, lambda: bi.unroll(4, x, merge_outputs=False))
+    masked = rnn.LSTMCell(3, input_size=3, prefix="m_")
+    masked.initialize()
+    fill(masked, 16)
+    record("valid_length", masked, lambda: masked.unroll(4, x, merge_outputs=True,
+                                                         valid_length=lengths))
+''')
+
+
 TEST_UTILS = dedent('''
     tu = mx.test_utils
     a32, a64 = nd.array([1.0, 2.0, 3.0]), np.array([1.0, 2.0, 3.0])
@@ -440,6 +514,7 @@ def all_cases() -> dict[str, str]:
     cases["text"] = TEXT
     cases["metrics"] = METRICS
     cases["test_utils"] = TEST_UTILS
+    cases["rnn_cells"] = RNN_CELLS
     cases["rnn_states/eager"] = "HYBRID = False\n" + RNN_STATES
     cases["rnn_states/hybrid"] = "HYBRID = True\n" + RNN_STATES
     return cases

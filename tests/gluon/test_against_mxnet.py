@@ -131,6 +131,13 @@ def test_recurrent_layers_with_states(name):
     compare(run(name), expected(name), rtol=1e-5, atol=1e-6, name=name)
 
 
+def test_recurrent_cells():
+    # RNN/LSTM/GRU cells unrolled (merged or per step, NTC and TNC), stacks with dropout,
+    # residual and zoneout wrappers, a bidirectional pair, valid lengths: outputs, final
+    # states, the input's and every parameter's gradient, reprs and parameter names
+    compare(run("rnn_cells"), expected("rnn_cells"), rtol=1e-5, atol=1e-6, name="rnn_cells")
+
+
 def test_test_utils():
     # mx.test_utils' tolerances per dtype, and which comparisons pass
     compare(run("test_utils"), expected("test_utils"), rtol=0, atol=0, name="test_utils")

@@ -96,3 +96,35 @@ def test_errors():
     with pytest.raises(ValueError, match=r"Invalid recurrent state shape. Expecting "
                                          r"\(1, 2, 3\), got \(1, 5, 3\)"):
         layer(_x((4, 2, 2)), [nd.zeros((1, 5, 3))])
+
+
+def test_cells_step_and_unroll_agree():
+    cell = gluon.rnn.GRUCell(4, input_size=3)
+    cell.initialize()
+    x = _x((2, 5, 3), 3)
+    merged, states = cell.unroll(5, x, merge_outputs=True)
+    h = cell.begin_state(batch_size=2)
+    for t in range(5):
+        out, h = cell(x[:, t], h)
+        np.testing.assert_allclose(out.asnumpy(), merged.asnumpy()[:, t], rtol=1e-6)
+    np.testing.assert_allclose(h[0].asnumpy(), states[0].asnumpy(), rtol=1e-6)
+
+
+def test_cell_errors():
+    bi = gluon.rnn.BidirectionalCell(gluon.rnn.LSTMCell(2), gluon.rnn.LSTMCell(2))
+    with pytest.raises(NotImplementedError, match="cannot be stepped"):
+        bi(nd.ones((1, 2)), [])
+    base = gluon.rnn.LSTMCell(2)
+    gluon.rnn.ResidualCell(base)
+    with pytest.raises(RuntimeError, match="Call the modifier cell instead"):
+        base.begin_state(batch_size=1)
+    with pytest.raises(RuntimeError, match="cannot be modified twice"):
+        gluon.rnn.ZoneoutCell(base)
+    cell = gluon.rnn.RNNCell(3)
+    cell.initialize()
+    with pytest.raises(ValueError, match="length 4 but the inputs have 5 steps"):
+        cell.unroll(4, nd.ones((2, 5, 3)))
+    with pytest.raises(ValueError, match="layout must be 'NTC' or 'TNC'"):
+        cell.unroll(5, nd.ones((2, 5, 3)), layout="NCT")
+    with pytest.raises(TypeError, match="rate must be a number"):
+        gluon.rnn.DropoutCell("0.5")

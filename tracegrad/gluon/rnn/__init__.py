@@ -1,6 +1,23 @@
-"""``gluon.rnn``: the recurrent layers ``RNN``, ``LSTM`` and ``GRU`` (MXNet 1.x). The
-step-by-step cells (``LSTMCell``, ``unroll``...) are not provided; see docs/gluon.md."""
+"""``gluon.rnn`` (MXNet 1.x): the recurrent layers ``RNN``, ``LSTM`` and ``GRU`` over whole
+sequences, and the cells (``RNNCell``, ``LSTMCell``, ``GRUCell``, stacks and wrappers) that
+step one element at a time or ``unroll``."""
 
+from tracegrad.gluon.rnn.rnn_cell import (
+    BidirectionalCell,
+    DropoutCell,
+    GRUCell,
+    HybridRecurrentCell,
+    HybridSequentialRNNCell,
+    LSTMCell,
+    ModifierCell,
+    RecurrentCell,
+    ResidualCell,
+    RNNCell,
+    SequentialRNNCell,
+    ZoneoutCell,
+)
 from tracegrad.gluon.rnn.rnn_layer import GRU, LSTM, RNN
 
-__all__ = ["RNN", "LSTM", "GRU"]
+__all__ = ["RNN", "LSTM", "GRU", "RecurrentCell", "HybridRecurrentCell", "RNNCell",
+           "LSTMCell", "GRUCell", "SequentialRNNCell", "HybridSequentialRNNCell",
+           "DropoutCell", "ModifierCell", "ZoneoutCell", "ResidualCell", "BidirectionalCell"]
