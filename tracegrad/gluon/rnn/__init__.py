@@ -2,19 +2,21 @@
 sequences, and the cells (``RNNCell``, ``LSTMCell``, ``GRUCell``, stacks and wrappers) that
 step one element at a time or ``unroll``."""
 
-from tracegrad.gluon.rnn.rnn_cell import (
+from tracegrad.gluon.rnn.cell_stacks import (
     BidirectionalCell,
     DropoutCell,
-    GRUCell,
-    HybridRecurrentCell,
     HybridSequentialRNNCell,
-    LSTMCell,
     ModifierCell,
-    RecurrentCell,
     ResidualCell,
-    RNNCell,
     SequentialRNNCell,
     ZoneoutCell,
+)
+from tracegrad.gluon.rnn.rnn_cell import (
+    GRUCell,
+    HybridRecurrentCell,
+    LSTMCell,
+    RecurrentCell,
+    RNNCell,
 )
 from tracegrad.gluon.rnn.rnn_layer import GRU, LSTM, RNN
 
