@@ -78,6 +78,12 @@ LAYERS = {
     "batchnorm_global": ("nn.BatchNorm(in_channels=4, use_global_stats=True)", [(6, 4)]),
     "hybridlambda": ("nn.HybridLambda(lambda F, x: F.tanh(x) * 2)", [(3, 4)]),
     "sequential": ("nn.HybridSequential(prefix='seq_')", [(4, 5)]),
+    "gelu": ("nn.GELU()", [(3, 4)]),
+    "instancenorm": ("nn.InstanceNorm(in_channels=3, scale=True)", [(2, 3, 4)]),
+    "instancenorm_axis2": ("nn.InstanceNorm(axis=2, in_channels=4, center=False)",
+                           [(2, 3, 4, 5)]),
+    "groupnorm": ("nn.GroupNorm(num_groups=2)", [(2, 4, 3, 3)]),
+    "reflectionpad": ("nn.ReflectionPad2D(2)", [(1, 2, 4, 5)]),
     "rnn_tanh": ("gluon.rnn.RNN(4, activation='tanh', input_size=3)", [(5, 2, 3)]),
     "rnn_relu_bi_2layers": ("gluon.rnn.RNN(3, num_layers=2, bidirectional=True)",
                             [(4, 2, 3)]),
@@ -307,6 +313,45 @@ RNN_STATES = dedent('''
 ''')
 
 
+MORE_LOSSES = dedent('''
+    # losses taking other arguments than (pred, label): values and gradients
+    L = gluon.loss
+    def run(name, loss, *args):
+        for a in args:
+            a.attach_grad()
+        with autograd.record():
+            value = loss(*args)
+        value.backward()
+        out[name] = value.asnumpy()
+        for i, a in enumerate(args):
+            out[name + "_d%d" % i] = a.grad.asnumpy()
+    run("triplet", L.TripletLoss(margin=0.5), arr(30, (4, 3)), arr(31, (4, 3)),
+        arr(32, (4, 3)))
+    run("poisson", L.PoissonNLLLoss(), arr(33, (4, 3)), arr(34, (4, 3), 0, 3))
+    run("poisson_probs", L.PoissonNLLLoss(from_logits=False), arr(35, (4, 3), 0.5, 2),
+        arr(36, (4, 3), 0, 4))  # (compute_full fails under autograd in MXNet 1.9.1)
+    a, b = arr(37, (4, 5)), arr(38, (4, 5))
+    a.attach_grad()
+    with autograd.record():
+        c = L.CosineEmbeddingLoss(margin=0.1)(a, b, nd.array([1, -1, 1, -1]))
+    c.backward()
+    out["cosine"], out["cosine_d0"] = c.asnumpy(), a.grad.asnumpy()
+    pred = arr(39, (2, 6, 4))  # NTC scores, blank is the last class
+    label = nd.array([[0, 1, 1], [2, 0, -1]])
+    pred.attach_grad()
+    with autograd.record():
+        ctc = L.CTCLoss()(pred, label)
+    ctc.backward()
+    out["ctc"], out["ctc_dpred"] = ctc.asnumpy(), pred.grad.asnumpy()
+    pred.attach_grad()
+    with autograd.record():
+        ctc = L.CTCLoss(layout="TNC")(nd.swapaxes(pred, 0, 1), label, nd.array([6, 5]),
+                                       nd.array([3, 2]))
+    ctc.backward()
+    out["ctc_lengths"], out["ctc_lengths_dpred"] = ctc.asnumpy(), pred.grad.asnumpy()
+''')
+
+
 RNN_CELLS = dedent('''
     rnn = gluon.rnn
     x = arr(11, (2, 4, 3))  # NTC
@@ -515,6 +560,7 @@ def all_cases() -> dict[str, str]:
     cases["metrics"] = METRICS
     cases["test_utils"] = TEST_UTILS
     cases["rnn_cells"] = RNN_CELLS
+    cases["more_losses"] = MORE_LOSSES
     cases["rnn_states/eager"] = "HYBRID = False\n" + RNN_STATES
     cases["rnn_states/hybrid"] = "HYBRID = True\n" + RNN_STATES
     return cases

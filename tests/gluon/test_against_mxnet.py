@@ -131,6 +131,13 @@ def test_recurrent_layers_with_states(name):
     compare(run(name), expected(name), rtol=1e-5, atol=1e-6, name=name)
 
 
+def test_losses_with_other_arguments():
+    # TripletLoss, PoissonNLLLoss, CosineEmbeddingLoss, CTCLoss (both layouts, lengths):
+    # values and the gradients of every input
+    compare(run("more_losses"), expected("more_losses"), rtol=1e-5, atol=1e-6,
+            name="more_losses")
+
+
 def test_recurrent_cells():
     # RNN/LSTM/GRU cells unrolled (merged or per step, NTC and TNC), stacks with dropout,
     # residual and zoneout wrappers, a bidirectional pair, valid lengths: outputs, final

@@ -16,12 +16,15 @@ from __future__ import annotations
 from numbers import Number
 from typing import Any
 
+import numpy as np
+
 from tracegrad import nd
 from tracegrad.gluon.block import HybridBlock
 
 __all__ = ["Loss", "L2Loss", "L1Loss", "SigmoidBinaryCrossEntropyLoss", "SigmoidBCELoss",
            "SoftmaxCrossEntropyLoss", "SoftmaxCELoss", "KLDivLoss", "HuberLoss", "HingeLoss",
-           "SquaredHingeLoss", "LogisticLoss"]
+           "SquaredHingeLoss", "LogisticLoss", "CTCLoss", "TripletLoss", "PoissonNLLLoss",
+           "CosineEmbeddingLoss"]
 
 
 def _apply_weighting(loss: Any, weight: Any = None, sample_weight: Any = None) -> Any:
@@ -214,3 +217,94 @@ class LogisticLoss(Loss):
             label = (label + 1.0) / 2.0
         loss = nd.relu(pred) - pred * label + nd.Activation(-nd.abs(pred), act_type="softrelu")
         return self._mean(_apply_weighting(loss, self._weight, sample_weight))
+
+
+class CTCLoss(Loss):
+    """Connectionist temporal classification: the negative log-likelihood of each label
+    sequence under the per-step class scores ``pred`` (softmax taken here; the last class
+    is the blank). ``pred_lengths``/``label_lengths`` give each sample's lengths; labels
+    are padded with -1 otherwise."""
+
+    def __init__(self, layout: str = "NTC", label_layout: str = "NT", weight: Any = None,
+                 **kwargs: Any) -> None:
+        if layout not in ("NTC", "TNC"):
+            raise ValueError(f"Only 'NTC' and 'TNC' layouts for pred are supported. Got: "
+                             f"{layout}")
+        if label_layout not in ("NT", "TN"):
+            raise ValueError(f"Only 'NT' and 'TN' layouts for label are supported. Got: "
+                             f"{label_layout}")
+        self._layout = layout
+        self._label_layout = label_layout
+        super().__init__(weight, label_layout.find("N"), **kwargs)
+
+    def hybrid_forward(self, F: Any, pred: Any, label: Any, pred_lengths: Any = None,
+                       label_lengths: Any = None, sample_weight: Any = None) -> Any:
+        if self._layout == "NTC":
+            pred = nd.swapaxes(pred, 0, 1)
+        if self._batch_axis == 1:
+            label = nd.swapaxes(label, 0, 1)
+        loss = nd.CTCLoss(pred, label, pred_lengths, label_lengths,
+                          use_data_lengths=pred_lengths is not None,
+                          use_label_lengths=label_lengths is not None, blank_label="last")
+        return _apply_weighting(loss, self._weight, sample_weight)
+
+
+class TripletLoss(Loss):
+    """``max(0, |positive - pred|² - |negative - pred|² + margin)`` per sample."""
+
+    def __init__(self, margin: float = 1, weight: Any = None, batch_axis: int = 0,
+                 **kwargs: Any) -> None:
+        super().__init__(weight, batch_axis, **kwargs)
+        self._margin = margin
+
+    def hybrid_forward(self, F: Any, pred: Any, positive: Any, negative: Any) -> Any:
+        positive = _reshape_like(positive, pred)
+        negative = _reshape_like(negative, pred)
+        loss = nd.sum(nd.square(positive - pred) - nd.square(negative - pred),
+                      axis=self._batch_axis, exclude=True)
+        return _apply_weighting(nd.relu(loss + self._margin), self._weight, None)
+
+
+class PoissonNLLLoss(Loss):
+    """The Poisson negative log-likelihood of ``target`` with rate ``exp(pred)``
+    (``from_logits``) or ``pred``; ``compute_full`` adds Stirling's term for targets above
+    1 (MXNet 1.9.1 gives NaN when a target is 0; this gives the term's 0). The mean over
+    every element."""
+
+    def __init__(self, weight: Any = None, from_logits: bool = True, batch_axis: int = 0,
+                 compute_full: bool = False, **kwargs: Any) -> None:
+        super().__init__(weight, batch_axis, **kwargs)
+        self._from_logits = from_logits
+        self._compute_full = compute_full
+
+    def hybrid_forward(self, F: Any, pred: Any, target: Any, sample_weight: Any = None,
+                       epsilon: float = 1e-08) -> Any:
+        target = _reshape_like(target, pred)
+        if self._from_logits:
+            loss = nd.exp(pred) - target * pred
+        else:
+            loss = pred - target * nd.log(pred + epsilon)
+        if self._compute_full:  # Stirling's term, for targets above 1 only
+            safe = nd.maximum(target, 1.0)  # (MXNet multiplies log(0) by 0: NaN)
+            stirling = safe * nd.log(safe) - safe + 0.5 * nd.log(2 * safe * np.pi)
+            loss = loss + nd.where(target > 1, stirling, nd.zeros_like(stirling))
+        return nd.mean(_apply_weighting(loss, self._weight, sample_weight))
+
+
+class CosineEmbeddingLoss(Loss):
+    """``1 - cos(input1, input2)`` where the label is 1, ``max(0, cos - margin)`` where it
+    is -1 (0 for other labels); one value per sample, shape (batch, 1)."""
+
+    def __init__(self, weight: Any = None, batch_axis: int = 0, margin: float = 0,
+                 **kwargs: Any) -> None:
+        super().__init__(weight, batch_axis, **kwargs)
+        self._margin = margin
+
+    def hybrid_forward(self, F: Any, input1: Any, input2: Any, label: Any,
+                       sample_weight: Any = None) -> Any:
+        input1 = _reshape_like(input1, input2)
+        label = label.reshape((-1, 1))
+        norms = (nd.norm(input1, axis=-1) * nd.norm(input2, axis=-1)).reshape((-1, 1))
+        cos = nd.sum(input1 * input2, axis=-1).reshape((-1, 1)) / nd.maximum(norms, 1e-12)
+        loss = (1 - cos) * (label == 1) + nd.maximum((label == -1) * (cos - self._margin), 0.0)
+        return _apply_weighting(loss, self._weight, sample_weight)

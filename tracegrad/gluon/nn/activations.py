@@ -14,7 +14,7 @@ from typing import Any
 from tracegrad import initializer, nd
 from tracegrad.gluon.block import HybridBlock
 
-__all__ = ["Activation", "LeakyReLU", "PReLU", "ELU", "SELU", "Swish"]
+__all__ = ["Activation", "LeakyReLU", "PReLU", "ELU", "SELU", "Swish", "GELU"]
 
 
 class Activation(HybridBlock):
@@ -91,3 +91,10 @@ class Swish(HybridBlock):
 
     def hybrid_forward(self, F: Any, x: Any) -> Any:
         return x * nd.sigmoid(self._beta * x)
+
+
+class GELU(HybridBlock):
+    """The Gaussian error linear unit ``x * Phi(x)`` (the error-function form)."""
+
+    def hybrid_forward(self, F: Any, x: Any) -> Any:
+        return nd.LeakyReLU(x, act_type="gelu")

@@ -32,7 +32,7 @@ from tracegrad.ops_conv import Convolution, Deconvolution, Pooling
 __all__ = ["Conv1D", "Conv2D", "Conv3D", "Conv1DTranspose", "Conv2DTranspose",
            "Conv3DTranspose", "MaxPool1D", "MaxPool2D", "MaxPool3D", "AvgPool1D",
            "AvgPool2D", "AvgPool3D", "GlobalMaxPool1D", "GlobalMaxPool2D", "GlobalMaxPool3D",
-           "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalAvgPool3D"]
+           "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalAvgPool3D", "ReflectionPad2D"]
 
 _LAYOUTS = {1: "NCW", 2: "NCHW", 3: "NCDHW"}
 
@@ -334,3 +334,20 @@ GlobalMaxPool3D = _global("GlobalMaxPool3D", "max", 3)
 GlobalAvgPool1D = _global("GlobalAvgPool1D", "avg", 1)
 GlobalAvgPool2D = _global("GlobalAvgPool2D", "avg", 2)
 GlobalAvgPool3D = _global("GlobalAvgPool3D", "avg", 3)
+
+
+class ReflectionPad2D(HybridBlock):
+    """Pads the two spatial axes of NCHW input by reflecting it at its borders; ``padding``
+    is an int (the same on every side) or MXNet's 8-tuple ``pad_width``."""
+
+    def __init__(self, padding: Any = 0, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if isinstance(padding, int):
+            padding = (0, 0, 0, 0, padding, padding, padding, padding)
+        if len(padding) != 8:
+            raise ValueError(f"ReflectionPad2D: padding must be an int or 8 numbers, got "
+                             f"{padding!r}")
+        self._padding = tuple(padding)
+
+    def hybrid_forward(self, F: Any, x: Any) -> Any:
+        return F.pad(x, mode="reflect", pad_width=self._padding)

@@ -1,4 +1,4 @@
-"""Normalisation layers: ``BatchNorm`` and ``LayerNorm``.
+"""Normalisation layers: ``BatchNorm``, ``LayerNorm``, ``InstanceNorm`` and ``GroupNorm``.
 
 BatchNorm keeps running statistics (``running_mean``, ``running_var``) updated in training
 mode only, with MXNet's rule ``running = running * momentum + batch * (1 - momentum)``
@@ -28,7 +28,7 @@ import numpy as np
 from tracegrad import nd
 from tracegrad.gluon.block import HybridBlock
 
-__all__ = ["BatchNorm", "LayerNorm"]
+__all__ = ["BatchNorm", "LayerNorm", "InstanceNorm", "GroupNorm"]
 
 
 class BatchNorm(HybridBlock):
@@ -109,3 +109,66 @@ class LayerNorm(HybridBlock):
     def __repr__(self) -> str:
         content = ", ".join(f"{k}={v!r}" for k, v in self._kwargs.items())
         return f"{self.__class__.__name__}({content}, in_channels={self.gamma.shape[0]})"
+
+
+class InstanceNorm(HybridBlock):
+    """Normalisation of each sample and channel (``axis``) over the remaining axes; ``gamma``
+    and ``beta`` per channel (gamma fixed at one unless ``scale=True``, as MXNet)."""
+
+    def __init__(self, axis: int = 1, epsilon: float = 1e-5, center: bool = True,
+                 scale: bool = False, beta_initializer: Any = "zeros",
+                 gamma_initializer: Any = "ones", in_channels: int = 0, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._kwargs = {"eps": epsilon, "axis": axis, "center": center, "scale": scale}
+        self._axis = axis
+        self._epsilon = epsilon
+        self.gamma = self.params.get("gamma", grad_req="write" if scale else "null",
+                                     shape=(in_channels,), init=gamma_initializer,
+                                     allow_deferred_init=True)
+        self.beta = self.params.get("beta", grad_req="write" if center else "null",
+                                    shape=(in_channels,), init=beta_initializer,
+                                    allow_deferred_init=True)
+
+    def infer_shape(self, x: Any, *args: Any) -> None:
+        c = x.shape[self._axis]
+        self.gamma.shape = (c,)
+        self.beta.shape = (c,)
+
+    def hybrid_forward(self, F: Any, x: Any, gamma: Any, beta: Any) -> Any:
+        if self._axis == 1:
+            return nd.InstanceNorm(x, gamma, beta, eps=self._epsilon)
+        x = nd.swapaxes(x, 1, self._axis)
+        return nd.swapaxes(nd.InstanceNorm(x, gamma, beta, eps=self._epsilon), 1, self._axis)
+
+    def __repr__(self) -> str:
+        content = ", ".join(f"{k}={v!r}" for k, v in self._kwargs.items())
+        return f"{self.__class__.__name__}({content}, in_channels={self.gamma.shape[0]})"
+
+
+class GroupNorm(HybridBlock):
+    """Normalisation of each sample over groups of ``num_groups`` channel groups; ``gamma``
+    and ``beta`` have one value per group (MXNet 1.x's shapes)."""
+
+    def __init__(self, num_groups: int = 1, epsilon: float = 1e-5, center: bool = True,
+                 scale: bool = True, beta_initializer: Any = "zeros",
+                 gamma_initializer: Any = "ones", prefix: str | None = None,
+                 params: Any = None) -> None:
+        super().__init__(prefix=prefix, params=params)
+        self._kwargs = {"eps": epsilon, "num_groups": num_groups, "center": center,
+                        "scale": scale}
+        self._num_groups = num_groups
+        self._epsilon = epsilon
+        self.gamma = self.params.get("gamma", grad_req="write" if scale else "null",
+                                     shape=(num_groups,), init=gamma_initializer,
+                                     allow_deferred_init=True)
+        self.beta = self.params.get("beta", grad_req="write" if center else "null",
+                                    shape=(num_groups,), init=beta_initializer,
+                                    allow_deferred_init=True)
+
+    def hybrid_forward(self, F: Any, data: Any, gamma: Any, beta: Any) -> Any:
+        return nd.GroupNorm(data, gamma=gamma, beta=beta, num_groups=self._num_groups,
+                            eps=self._epsilon)
+
+    def __repr__(self) -> str:
+        content = ", ".join(f"{k}={v!r}" for k, v in self._kwargs.items())
+        return f"{self.__class__.__name__}({content})"
