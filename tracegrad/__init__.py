@@ -21,6 +21,7 @@ from tracegrad import (  # noqa: E402
     context,
     gluon,
     initializer,
+    io,
     lr_scheduler,
     metric,
     nd,
@@ -47,7 +48,7 @@ MXNetError = base.MXNetError
 
 __version__ = "0.1.0"
 __all__ = ["autograd", "base", "cache", "nd", "random", "tree", "NDArray", "cpu", "gpu",
-           "current_context", "context", "test_utils", "cpu_pinned",
+           "current_context", "context", "test_utils", "io", "cpu_pinned",
            "cpu_shared", "Context", "config", "jit", "grad",
            "value_and_grad", "make_ir", "cache_info", "Jitted", "__version__", "gluon", "init",
            "initializer", "optimizer", "lr_scheduler", "metric"]

@@ -313,6 +313,31 @@ RNN_STATES = dedent('''
 ''')
 
 
+IO_ITER = dedent('''
+    # mx.io.NDArrayIter: batches, pads and names for each last_batch_handle, over two
+    # epochs (roll_over carries samples into the next), dicts and lists of inputs
+    X = np.arange(14, dtype="float32").reshape(7, 2)
+    Y = np.arange(7, dtype="float32") * 10
+    for handle in ("pad", "discard", "roll_over"):
+        it = mx.io.NDArrayIter({"x": X, "a": Y + 1}, Y, batch_size=3, last_batch_handle=handle)
+        rows = []
+        for epoch in range(3):
+            for b in it:
+                rows.append(np.concatenate([b.data[0].asnumpy().ravel(),
+                                            b.data[1].asnumpy().ravel(),
+                                            b.label[0].asnumpy().ravel(), [b.pad]]))
+            it.reset()
+        out[handle] = np.array(rows)
+        out[handle + "_provide"] = repr(it.provide_data) + repr(it.provide_label)
+    it = mx.io.NDArrayIter([X, X * 2], batch_size=4, label_name="lbl")
+    batch = next(iter(it))
+    out["list_names"] = " ".join(d.name for d in it.provide_data) + " " + str(batch)
+    big = mx.io.NDArrayIter(X[:2], Y[:2], batch_size=5)  # padded beyond the data size
+    b = next(big)
+    out["pad_beyond"] = np.concatenate([b.data[0].asnumpy().ravel(), [b.pad]])
+''')
+
+
 MORE_LOSSES = dedent('''
     # losses taking other arguments than (pred, label): values and gradients
     L = gluon.loss
@@ -561,6 +586,7 @@ def all_cases() -> dict[str, str]:
     cases["test_utils"] = TEST_UTILS
     cases["rnn_cells"] = RNN_CELLS
     cases["more_losses"] = MORE_LOSSES
+    cases["io_iter"] = IO_ITER
     cases["rnn_states/eager"] = "HYBRID = False\n" + RNN_STATES
     cases["rnn_states/hybrid"] = "HYBRID = True\n" + RNN_STATES
     return cases

@@ -145,6 +145,11 @@ def test_recurrent_cells():
     compare(run("rnn_cells"), expected("rnn_cells"), rtol=1e-5, atol=1e-6, name="rnn_cells")
 
 
+def test_ndarray_iter():
+    # mx.io.NDArrayIter's batches, pads, names and reprs for every last_batch_handle
+    compare(run("io_iter"), expected("io_iter"), rtol=0, atol=0, name="io_iter")
+
+
 def test_test_utils():
     # mx.test_utils' tolerances per dtype, and which comparisons pass
     compare(run("test_utils"), expected("test_utils"), rtol=0, atol=0, name="test_utils")

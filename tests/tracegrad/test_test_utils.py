@@ -31,3 +31,20 @@ def test_assert_exception_and_the_context():
         test_utils.rand_ndarray((2, 2), stype="csr")
     shape = test_utils.rand_shape_nd(3, dim=4)
     assert len(shape) == 3 and all(1 <= n <= 4 for n in shape)
+
+
+def test_ndarray_iter_errors_and_shuffle():
+    from tracegrad import io
+
+    with pytest.raises(ValueError, match="last_batch_handle must be"):
+        io.NDArrayIter(np.ones((4, 2)), last_batch_handle="wrap")
+    with pytest.raises(TypeError, match="Input must be NDArray"):
+        io.NDArrayIter("data")
+    with pytest.raises(TypeError, match="Data must be list of NDArrays"):
+        io.DataBatch(nd.ones(2))
+    np.random.seed(0)
+    it = io.NDArrayIter(np.arange(8).reshape(8, 1), np.arange(8), batch_size=4, shuffle=True)
+    pairs = [(d, lab) for b in it for d, lab in zip(b.data[0].asnumpy().ravel(),
+                                                    b.label[0].asnumpy())]
+    assert sorted(d for d, _ in pairs) == list(range(8))  # a permutation, labels kept along
+    assert all(d == lab for d, lab in pairs)
