@@ -84,6 +84,12 @@ LAYERS = {
                            [(2, 3, 4, 5)]),
     "groupnorm": ("nn.GroupNorm(num_groups=2)", [(2, 4, 3, 3)]),
     "reflectionpad": ("nn.ReflectionPad2D(2)", [(1, 2, 4, 5)]),
+    "pixelshuffle1d": ("gluon.contrib.nn.PixelShuffle1D(3)", [(2, 6, 4)]),
+    "pixelshuffle2d": ("gluon.contrib.nn.PixelShuffle2D((2, 3))", [(1, 12, 2, 3)]),
+    "pixelshuffle3d": ("gluon.contrib.nn.PixelShuffle3D(2)", [(1, 16, 2, 1, 3)]),
+    "syncbatchnorm": ("gluon.contrib.nn.SyncBatchNorm(in_channels=3, num_devices=1)",
+                      [(4, 3, 2)]),
+    "concurrent": ("gluon.contrib.nn.HybridConcurrent(axis=1, prefix='cc_')", [(4, 5)]),
     "rnn_tanh": ("gluon.rnn.RNN(4, activation='tanh', input_size=3)", [(5, 2, 3)]),
     "rnn_relu_bi_2layers": ("gluon.rnn.RNN(3, num_layers=2, bidirectional=True)",
                             [(4, 2, 3)]),
@@ -104,6 +110,10 @@ def layer_code(name: str, hybrid: bool, train: bool = True) -> str:
         lines.append("with block.name_scope():\n"
                      "    block.add(nn.Dense(6, activation='relu'), nn.BatchNorm(),\n"
                      "              nn.Dense(3, in_units=6))")
+    if name == "concurrent":
+        lines.append("with block.name_scope():\n"
+                     "    block.add(nn.Dense(3, in_units=5), gluon.contrib.nn.Identity(),\n"
+                     "              nn.Dense(2, activation='tanh', in_units=5))")
     lines.append("block.initialize()")
     inputs = ", ".join(f"arr({i + 1}, {s!r}, -2, 2)" for i, s in enumerate(shapes))
     if name in DEFERRED:  # one forward infers the shapes

@@ -6,7 +6,7 @@ pass (and, under ``autograd.record()``, its backward pass) with ``tracegrad.jit`
 See docs/gluon.md.
 """
 
-from tracegrad.gluon import data, loss, nn, rnn, utils  # noqa: E402
+from tracegrad.gluon import contrib, data, loss, nn, rnn, utils  # noqa: E402
 from tracegrad.gluon.block import Block, HybridBlock  # noqa: E402
 from tracegrad.gluon.parameter import (  # noqa: E402
     Constant,
@@ -15,6 +15,10 @@ from tracegrad.gluon.parameter import (  # noqa: E402
 )
 from tracegrad.gluon.parameter_dict import ParameterDict  # noqa: E402
 from tracegrad.gluon.trainer import Trainer  # noqa: E402
+from tracegrad.ndarray import NDArray  # noqa: E402
 
 __all__ = ["Block", "HybridBlock", "Parameter", "Constant", "ParameterDict",
-           "DeferredInitializationError", "Trainer", "nn", "rnn", "loss", "data", "utils"]
+           "DeferredInitializationError", "Trainer", "nn", "rnn", "contrib", "loss", "data",
+           "utils", "tensor_types"]
+
+tensor_types = (NDArray,)  # as mxnet.gluon.tensor_types (no symbols here)
