@@ -80,44 +80,13 @@ class BatchNorm(HybridBlock):
         return f"{self.__class__.__name__}({content}, in_channels={c if c else None})"
 
 
-class LayerNorm(HybridBlock):
-    """Normalisation over ``axis`` (the last by default) of each sample."""
+class _AffineNorm(HybridBlock):
+    """LayerNorm and InstanceNorm: ``gamma`` and ``beta`` of the size of ``axis`` (inferred
+    at the first call when ``in_channels`` is 0), trained where ``scale``/``center``."""
 
-    def __init__(self, axis: int = -1, epsilon: float = 1e-5, center: bool = True,
-                 scale: bool = True, beta_initializer: Any = "zeros",
-                 gamma_initializer: Any = "ones", in_channels: int = 0,
-                 prefix: str | None = None, params: Any = None) -> None:
-        super().__init__(prefix=prefix, params=params)
-        self._kwargs = {"eps": epsilon, "axis": axis, "center": center, "scale": scale}
-        self._axis = axis
-        self._epsilon = epsilon
-        self.gamma = self.params.get("gamma", grad_req="write" if scale else "null",
-                                     shape=(in_channels,), init=gamma_initializer,
-                                     allow_deferred_init=True)
-        self.beta = self.params.get("beta", grad_req="write" if center else "null",
-                                    shape=(in_channels,), init=beta_initializer,
-                                    allow_deferred_init=True)
-
-    def infer_shape(self, x: Any, *args: Any) -> None:
-        c = x.shape[self._axis]
-        self.gamma.shape = (c,)
-        self.beta.shape = (c,)
-
-    def hybrid_forward(self, F: Any, data: Any, gamma: Any, beta: Any) -> Any:
-        return nd.LayerNorm(data, gamma, beta, axis=self._axis, eps=self._epsilon)
-
-    def __repr__(self) -> str:
-        content = ", ".join(f"{k}={v!r}" for k, v in self._kwargs.items())
-        return f"{self.__class__.__name__}({content}, in_channels={self.gamma.shape[0]})"
-
-
-class InstanceNorm(HybridBlock):
-    """Normalisation of each sample and channel (``axis``) over the remaining axes; ``gamma``
-    and ``beta`` per channel (gamma fixed at one unless ``scale=True``, as MXNet)."""
-
-    def __init__(self, axis: int = 1, epsilon: float = 1e-5, center: bool = True,
-                 scale: bool = False, beta_initializer: Any = "zeros",
-                 gamma_initializer: Any = "ones", in_channels: int = 0, **kwargs: Any) -> None:
+    def __init__(self, axis: int, epsilon: float, center: bool, scale: bool,
+                 beta_initializer: Any, gamma_initializer: Any, in_channels: int,
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._kwargs = {"eps": epsilon, "axis": axis, "center": center, "scale": scale}
         self._axis = axis
@@ -134,15 +103,40 @@ class InstanceNorm(HybridBlock):
         self.gamma.shape = (c,)
         self.beta.shape = (c,)
 
+    def __repr__(self) -> str:
+        content = ", ".join(f"{k}={v!r}" for k, v in self._kwargs.items())
+        return f"{self.__class__.__name__}({content}, in_channels={self.gamma.shape[0]})"
+
+
+class LayerNorm(_AffineNorm):
+    """Normalisation over ``axis`` (the last by default) of each sample."""
+
+    def __init__(self, axis: int = -1, epsilon: float = 1e-5, center: bool = True,
+                 scale: bool = True, beta_initializer: Any = "zeros",
+                 gamma_initializer: Any = "ones", in_channels: int = 0,
+                 prefix: str | None = None, params: Any = None) -> None:
+        super().__init__(axis, epsilon, center, scale, beta_initializer, gamma_initializer,
+                         in_channels, prefix=prefix, params=params)
+
+    def hybrid_forward(self, F: Any, data: Any, gamma: Any, beta: Any) -> Any:
+        return nd.LayerNorm(data, gamma, beta, axis=self._axis, eps=self._epsilon)
+
+
+class InstanceNorm(_AffineNorm):
+    """Normalisation of each sample and channel (``axis``) over the remaining axes; ``gamma``
+    and ``beta`` per channel (gamma fixed at one unless ``scale=True``, as MXNet)."""
+
+    def __init__(self, axis: int = 1, epsilon: float = 1e-5, center: bool = True,
+                 scale: bool = False, beta_initializer: Any = "zeros",
+                 gamma_initializer: Any = "ones", in_channels: int = 0, **kwargs: Any) -> None:
+        super().__init__(axis, epsilon, center, scale, beta_initializer, gamma_initializer,
+                         in_channels, **kwargs)
+
     def hybrid_forward(self, F: Any, x: Any, gamma: Any, beta: Any) -> Any:
         if self._axis == 1:
             return nd.InstanceNorm(x, gamma, beta, eps=self._epsilon)
         x = nd.swapaxes(x, 1, self._axis)
         return nd.swapaxes(nd.InstanceNorm(x, gamma, beta, eps=self._epsilon), 1, self._axis)
-
-    def __repr__(self) -> str:
-        content = ", ".join(f"{k}={v!r}" for k, v in self._kwargs.items())
-        return f"{self.__class__.__name__}({content}, in_channels={self.gamma.shape[0]})"
 
 
 class GroupNorm(HybridBlock):
