@@ -43,3 +43,18 @@ def test_instance_norm_infers_its_channels_and_prints_them():
                            "in_channels=3)")
     assert repr(gluon.nn.GroupNorm(2)) == ("GroupNorm(eps=1e-05, num_groups=2, center=True, "
                                            "scale=True)")
+
+
+def test_batchnorm_relu_is_batchnorm_then_relu():
+    # (MXNet 1.9.1's pip build runs BatchNormWithReLU with MKL-DNN only: no MXNet reference)
+    fused, plain = gluon.nn.BatchNormReLU(in_channels=3), gluon.nn.BatchNorm(in_channels=3)
+    for block in (fused, plain):
+        block.initialize()
+        block.gamma.set_data(nd.array([0.5, 1.5, -1.0]))
+        block.beta.set_data(nd.array([0.1, -0.2, 0.3]))
+    x = nd.array(np.random.default_rng(1).normal(size=(4, 3, 2)))
+    with autograd.record():
+        a, b = fused(x), nd.relu(plain(x))
+    np.testing.assert_allclose(a.asnumpy(), b.asnumpy(), rtol=1e-6)
+    np.testing.assert_allclose(fused.running_mean.data().asnumpy(),
+                               plain.running_mean.data().asnumpy(), rtol=1e-6)

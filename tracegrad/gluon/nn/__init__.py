@@ -22,9 +22,15 @@ from tracegrad.gluon.nn.basic_layers import (
 )
 from tracegrad.gluon.nn.conv_layers import *  # noqa: F401,F403  (Conv2D, MaxPool2D, ...)
 from tracegrad.gluon.nn.conv_layers import __all__ as _conv_all
-from tracegrad.gluon.nn.norm_layers import BatchNorm, GroupNorm, InstanceNorm, LayerNorm
+from tracegrad.gluon.nn.norm_layers import (
+    BatchNorm,
+    BatchNormReLU,
+    GroupNorm,
+    InstanceNorm,
+    LayerNorm,
+)
 
 __all__ = ["Activation", "LeakyReLU", "PReLU", "ELU", "SELU", "Swish", "GELU", "Sequential",
            "HybridSequential", "Dense", "Dropout", "Embedding", "Flatten", "Lambda",
-           "HybridLambda", "BatchNorm", "LayerNorm", "InstanceNorm", "GroupNorm", "Block",
-           "HybridBlock", *_conv_all]
+           "HybridLambda", "BatchNorm", "BatchNormReLU", "LayerNorm", "InstanceNorm",
+           "GroupNorm", "Block", "HybridBlock", *_conv_all]

@@ -1,4 +1,5 @@
-"""Normalisation layers: ``BatchNorm``, ``LayerNorm``, ``InstanceNorm`` and ``GroupNorm``.
+"""Normalisation layers: ``BatchNorm`` (and ``BatchNormReLU``), ``LayerNorm``,
+``InstanceNorm`` and ``GroupNorm``.
 
 BatchNorm keeps running statistics (``running_mean``, ``running_var``) updated in training
 mode only, with MXNet's rule ``running = running * momentum + batch * (1 - momentum)``
@@ -28,7 +29,7 @@ import numpy as np
 from tracegrad import nd
 from tracegrad.gluon.block import HybridBlock
 
-__all__ = ["BatchNorm", "LayerNorm", "InstanceNorm", "GroupNorm"]
+__all__ = ["BatchNorm", "BatchNormReLU", "LayerNorm", "InstanceNorm", "GroupNorm"]
 
 
 class BatchNorm(HybridBlock):
@@ -78,6 +79,14 @@ class BatchNorm(HybridBlock):
         c = self.gamma.shape[0]
         content = ", ".join(f"{k}={v!r}" for k, v in self._kwargs.items())
         return f"{self.__class__.__name__}({content}, in_channels={c if c else None})"
+
+
+class BatchNormReLU(BatchNorm):
+    """:class:`BatchNorm` followed by ``relu`` (MXNet's fused ``BatchNormWithReLU``)."""
+
+    def hybrid_forward(self, F: Any, x: Any, gamma: Any, beta: Any, running_mean: Any,
+                       running_var: Any) -> Any:
+        return nd.relu(super().hybrid_forward(F, x, gamma, beta, running_mean, running_var))
 
 
 class _AffineNorm(HybridBlock):
