@@ -129,3 +129,29 @@ def test_vision_transforms():
     norm = transforms.Normalize(mean=(0.0, 1.0, 2.0), std=(1.0, 2.0, 4.0))(nd.ones((3, 1, 1)))
     assert norm.asnumpy().ravel().tolist() == [1.0, 0.0, -0.25]
     assert transforms.Cast("float64")(nd.ones(2)).dtype == np.float64
+
+
+def test_center_crop_and_random_flips():
+    from tracegrad.gluon.data.vision import transforms as T
+
+    img = nd.array(np.arange(4 * 6 * 3).reshape(4, 6, 3), dtype="uint8")
+    # MXNet 1.9.1 gives these (size is (width, height))
+    assert T.CenterCrop((4, 2))(img).shape == (2, 4, 3)
+    assert T.CenterCrop(2)(img).asnumpy()[:, :, 0].tolist() == [[24, 27], [42, 45]]
+    assert T.CenterCrop((3, 3))(img).asnumpy()[:, :, 1].tolist() == \
+        [[4, 7, 10], [22, 25, 28], [40, 43, 46]]
+    with pytest.raises(NotImplementedError, match="needs resizing"):
+        T.CenterCrop(5)(img)
+    a = img.asnumpy()
+    seen = set()
+    for _ in range(40):
+        out = T.RandomFlipLeftRight()(img).asnumpy()
+        assert np.array_equal(out, a) or np.array_equal(out, a[:, ::-1])
+        seen.add(np.array_equal(out, a))
+        out = T.RandomFlipTopBottom()(img).asnumpy()
+        assert np.array_equal(out, a) or np.array_equal(out, a[::-1])
+    assert seen == {True, False}  # both happen
+    flip_all = T.RandomApply(T.RandomFlipTopBottom(), p=0.0)
+    assert np.array_equal(flip_all(img).asnumpy(), a)
+    with pytest.raises(ValueError, match="images are"):
+        T.RandomFlipLeftRight()(nd.ones((2, 2)))
