@@ -24,7 +24,7 @@ from tracegrad.ops_layers import *  # noqa: F401,F403  (BatchNorm, Activation, .
 _DEFAULT = np.float32
 
 # MXNet's nd operators beyond tracegrad.ops, one module per family
-from tracegrad import contrib, linalg  # noqa: E402,F401  (nd.contrib.isinf, nd.linalg.det)
+from tracegrad import contrib, image, linalg  # noqa: E402,F401  (nd.contrib.isinf, nd.image.crop, nd.linalg.det)
 from tracegrad import dlpack as _dlpack  # noqa: E402
 from tracegrad import ndarray_compat as _compat  # noqa: E402
 from tracegrad.dlpack import *  # noqa: E402,F401,F403  (from_numpy, from_dlpack, ...)

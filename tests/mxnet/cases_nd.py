@@ -845,9 +845,39 @@ def save_load(out: list[Case]) -> None:
        "out = nd.load_frombuffer(open('x.params', 'rb').read())")
 
 
+def image(out: list[Case]) -> None:
+    u8 = "x = nd.array(np.random.RandomState(0).randint(0, 256, (2, 3, 3)), dtype='uint8')"
+    f32 = "x = nd.array(np.random.RandomState(0).uniform(0, 1, (2, 3, 3)))"
+    batch = "x = nd.array(np.random.RandomState(1).uniform(0, 1, (2, 2, 3, 3)))"
+    even = "x = nd.array(np.random.RandomState(2).randint(0, 256, (2, 4, 3)), dtype='uint8')"
+    for name, pre, code in (
+            ("to_tensor", u8, "nd.image.to_tensor(x)"),
+            ("to_tensor_batch", batch, "nd.image.to_tensor(x)"),
+            ("normalize", u8, "nd.image.normalize(nd.image.to_tensor(x), mean=(0.5, 0.4, "
+                              "0.3), std=(0.2, 0.25, 0.3))"),
+            ("crop", u8, "nd.image.crop(x, 1, 0, 2, 2)"),
+            ("crop_batch", batch, "nd.image.crop(x, 0, 1, 3, 1)"),
+            ("flip_left_right", even, "nd.image.flip_left_right(x)"),
+            ("flip_top_bottom", even, "nd.image.flip_top_bottom(x)"),
+            ("flip_left_right_odd_width", u8, "nd.image.flip_left_right(x)"),
+            ("flip_top_bottom_odd_height", "x = nd.arange(18).reshape((3, 2, 3))",
+             "nd.image.flip_top_bottom(x)"),
+            ("random_brightness_uint8", u8, "nd.image.random_brightness(x, 1.3, 1.3)"),
+            ("random_brightness", f32, "nd.image.random_brightness(x, 0.7, 0.7)"),
+            ("random_contrast_uint8", u8, "nd.image.random_contrast(x, 0.5, 0.5)"),
+            ("random_contrast", f32, "nd.image.random_contrast(x, 1.4, 1.4)"),
+            ("random_saturation", f32, "nd.image.random_saturation(x, 0.5, 0.5)"),
+            ("adjust_lighting", f32, "nd.image.adjust_lighting(x, alpha=(0.1, 0.2, 0.3))"),
+            ("adjust_lighting_uint8", u8, "nd.image.adjust_lighting(x, alpha=(1.0, -2.0, "
+                                          "0.5))")):
+        _c(out, f"nd.image.{name}", f"{pre}\nout = {code}")
+    _c(out, "nd.image.random_flip_left_right/meta", f"{u8}\nout = "
+       "nd.image.random_flip_left_right(x)", mode="meta")
+
+
 def cases() -> list[Case]:
     out: list[Case] = []
     for part in (elementwise, reductions, shapes, indexing, creation, dtypes, linalg, nn,
-                 random_functions, ndarray_api, printing, save_load):
+                 random_functions, ndarray_api, printing, save_load, image):
         part(out)
     return out
