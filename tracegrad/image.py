@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from tracegrad import ops
+from tracegrad import ops, random
 from tracegrad.ndarray import NDArray
 from tracegrad.opargs import reject_unknown
 from tracegrad.ops_shape import slice_axis
@@ -94,22 +94,30 @@ def flip_top_bottom(data: Any, **kwargs: Any) -> NDArray:
     return ops.flip(img, axis=img.ndim - 3)
 
 
+def _either(x: NDArray, flipped: NDArray) -> NDArray:
+    """``flipped`` or ``x``, each with probability 1/2: a random draw of the graph, so a
+    hybridized (jit) transform draws again at every call instead of freezing one choice."""
+    coin = random.uniform(0.0, 1.0, shape=(1,) * x.ndim) < 0.5
+    return ops.where(ops.broadcast_to(coin, x.shape), flipped, x)
+
+
 def random_flip_left_right(data: Any, **kwargs: Any) -> NDArray:
     """:func:`flip_left_right` with probability 1/2."""
-    return flip_left_right(data, **kwargs) if np.random.random() < 0.5 else \
-        _image(data, "random_flip_left_right")
+    img = _image(data, "random_flip_left_right")
+    return _either(img, flip_left_right(img, **kwargs))
 
 
 def random_flip_top_bottom(data: Any, **kwargs: Any) -> NDArray:
     """:func:`flip_top_bottom` with probability 1/2."""
-    return flip_top_bottom(data, **kwargs) if np.random.random() < 0.5 else \
-        _image(data, "random_flip_top_bottom")
+    img = _image(data, "random_flip_top_bottom")
+    return _either(img, flip_top_bottom(img, **kwargs))
 
 
-def _factor(min_factor: float, max_factor: float, op: str) -> float:
+def _factor(min_factor: float, max_factor: float, op: str) -> NDArray:
+    """A factor drawn uniformly (a random draw of the graph, as in :func:`_either`)."""
     if min_factor > max_factor:
         raise ValueError(f"nd.image.{op}: min_factor {min_factor} > max_factor {max_factor}")
-    return float(np.random.uniform(min_factor, max_factor))
+    return random.uniform(float(min_factor), float(max_factor), shape=(1,))
 
 
 def _gray(img: NDArray) -> NDArray:
@@ -158,4 +166,8 @@ def adjust_lighting(data: Any, alpha: Any, **kwargs: Any) -> NDArray:
 
 def random_lighting(data: Any, alpha_std: float = 0.05, **kwargs: Any) -> NDArray:
     """:func:`adjust_lighting` with ``alpha`` drawn from N(0, alpha_std) per channel."""
-    return adjust_lighting(data, np.random.normal(0.0, alpha_std, 3), **kwargs)
+    reject_unknown("nd.image.random_lighting", kwargs)
+    img = _image(data, "random_lighting")
+    alpha = random.normal(0.0, float(alpha_std), shape=(3,))
+    shift = ops.dot(NDArray(_EIGVEC), alpha * NDArray(_EIGVAL))
+    return _like_input(img, img.astype("float32") + shift)

@@ -48,3 +48,24 @@ def test_errors():
         nd.image.random_contrast(nd.ones((2, 3, 3)), 2, 1)
     with pytest.raises(TypeError, match="unexpected keyword argument 'scale'"):
         nd.image.to_tensor(nd.ones((2, 3, 3)), scale=2)
+
+
+def test_random_choices_are_drawn_again_in_compiled_code():
+    # a hybridized transform or a jit function must not freeze the first call's coin or
+    # factor: they are random draws of the graph
+    import tracegrad
+    from tracegrad._compiler import executor
+    from tracegrad.gluon.data.vision import transforms
+
+    executor.set_backend("interpreter")  # the same graphs, without compiling kernels
+    try:
+        flip = transforms.RandomFlipLeftRight()
+        flip.hybridize()
+        img = nd.array(np.arange(24, dtype=np.float32).reshape(2, 4, 3))
+        corners = {int(flip(img).asnumpy()[0, 0, 0]) for _ in range(30)}
+        assert corners == {0, 9}
+        bright = tracegrad.jit(lambda x: nd.image.random_brightness(x, 0.5, 1.5))
+        values = {float(bright(img).asnumpy()[0, 1, 0]) for _ in range(5)}
+        assert len(values) == 5 and all(1.5 <= v <= 4.5 for v in values)
+    finally:
+        executor.set_backend(None)

@@ -4,7 +4,7 @@
 MXNet; random choices come from NumPy's global generator (``mx.random.seed`` seeds it).
 
 >>> import numpy as np
->>> from tracegrad import nd
+>>> from tracegrad import image, nd
 >>> from tracegrad.gluon.data.vision import transforms
 >>> t = transforms.Compose([transforms.ToTensor(), transforms.Normalize(0.5, 0.5)])
 >>> img = nd.array(np.full((2, 2, 1), 255), dtype="uint8")
@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from tracegrad import nd
+from tracegrad import image
 from tracegrad.gluon.block import Block, HybridBlock
 from tracegrad.gluon.nn.basic_layers import HybridSequential, Sequential
 
@@ -53,22 +53,15 @@ class Cast(HybridBlock):
 
 class ToTensor(HybridBlock):
     """(H, W, C) (or (N, H, W, C)) values in [0, 255] to (C, H, W) (or (N, C, H, W))
-    float32 values in [0, 1]."""
+    float32 values in [0, 1] (``nd.image.to_tensor``)."""
 
     def hybrid_forward(self, F: Any, x: Any) -> Any:
-        if not isinstance(x, nd.NDArray):
-            x = nd.array(np.asarray(x), dtype=np.asarray(x).dtype)
-        y = x.astype("float32") / 255.0
-        if y.ndim == 3:
-            return nd.transpose(y, (2, 0, 1))
-        if y.ndim == 4:
-            return nd.transpose(y, (0, 3, 1, 2))
-        raise ValueError(f"ToTensor expects (H, W, C) or (N, H, W, C) input, got shape "
-                         f"{x.shape}")
+        return image.to_tensor(x)
 
 
 class Normalize(HybridBlock):
-    """``(x - mean) / std`` per channel of a (C, H, W) or (N, C, H, W) tensor."""
+    """``(x - mean) / std`` per channel of a (C, H, W) or (N, C, H, W) tensor
+    (``nd.image.normalize``)."""
 
     def __init__(self, mean: Any = 0.0, std: Any = 1.0) -> None:
         super().__init__()
@@ -76,14 +69,7 @@ class Normalize(HybridBlock):
         self._std = std
 
     def hybrid_forward(self, F: Any, x: Any) -> Any:
-        caxis = 0 if x.ndim == 3 else 1
-        shape = [1] * x.ndim
-        mean = np.asarray(self._mean, dtype=np.float32).reshape(-1)
-        std = np.asarray(self._std, dtype=np.float32).reshape(-1)
-        shape[caxis] = max(mean.size, std.size)
-        mean = np.broadcast_to(mean, (shape[caxis],)).reshape(shape)
-        std = np.broadcast_to(std, (shape[caxis],)).reshape(shape)
-        return (x - nd.array(mean)) / nd.array(std)
+        return image.normalize(x, mean=self._mean, std=self._std)
 
 
 class RandomApply(Sequential):
@@ -98,29 +84,18 @@ class RandomApply(Sequential):
         return x if self.p < np.random.random() else self.transforms(x)
 
 
-class _RandomFlip(HybridBlock):
-    """An image (H, W, C) or a batch (N, H, W, C) reversed along one spatial axis with
-    probability 1/2 per call."""
-
-    AXIS_FROM_END = 2
+class RandomFlipLeftRight(HybridBlock):
+    """Reverse the width axis with probability 1/2 (``nd.image.random_flip_left_right``)."""
 
     def hybrid_forward(self, F: Any, x: Any) -> Any:
-        if x.ndim not in (3, 4):
-            raise ValueError(f"{type(self).__name__}: images are (H, W, C) or (N, H, W, C), "
-                             f"got shape {x.shape}")
-        if np.random.random() < 0.5:
-            return F.flip(x, axis=x.ndim - self.AXIS_FROM_END)
-        return x
+        return image.random_flip_left_right(x)
 
 
-class RandomFlipLeftRight(_RandomFlip):
-    """Reverse the width axis with probability 1/2."""
+class RandomFlipTopBottom(HybridBlock):
+    """Reverse the height axis with probability 1/2 (``nd.image.random_flip_top_bottom``)."""
 
-
-class RandomFlipTopBottom(_RandomFlip):
-    """Reverse the height axis with probability 1/2."""
-
-    AXIS_FROM_END = 3
+    def hybrid_forward(self, F: Any, x: Any) -> Any:
+        return image.random_flip_top_bottom(x)
 
 
 class CenterCrop(Block):
