@@ -21,13 +21,10 @@ from tracegrad import (  # noqa: E402
     context,
     gluon,
     initializer,
-    io,
     lr_scheduler,
-    metric,
     nd,
     optimizer,
     random,
-    test_utils,
     tree,
 )
 from tracegrad.config import config  # noqa: E402
@@ -46,9 +43,22 @@ from tracegrad.ndarray import NDArray, cpu  # noqa: E402
 init = initializer  # mx.init
 MXNetError = base.MXNetError
 
+# Imported at first use (``tracegrad.metric``, ``mx.io.NDArrayIter``...): a script that
+# never uses them does not pay for them in ``import tracegrad``.
+_LAZY = ("io", "metric", "test_utils")
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 __version__ = "0.1.0"
 __all__ = ["autograd", "base", "cache", "nd", "random", "tree", "NDArray", "cpu", "gpu",
-           "current_context", "context", "test_utils", "io", "cpu_pinned",
+           "current_context", "context", "cpu_pinned",
            "cpu_shared", "Context", "config", "jit", "grad",
            "value_and_grad", "make_ir", "cache_info", "Jitted", "__version__", "gluon", "init",
-           "initializer", "optimizer", "lr_scheduler", "metric"]
+           "initializer", "optimizer", "lr_scheduler"]  # and, imported at first use, _LAZY

@@ -6,7 +6,7 @@ pass (and, under ``autograd.record()``, its backward pass) with ``tracegrad.jit`
 See docs/gluon.md.
 """
 
-from tracegrad.gluon import contrib, data, loss, nn, rnn, utils  # noqa: E402
+from tracegrad.gluon import data, loss, nn, utils  # noqa: E402
 from tracegrad.gluon.block import Block, HybridBlock  # noqa: E402
 from tracegrad.gluon.parameter import (  # noqa: E402
     Constant,
@@ -22,3 +22,12 @@ __all__ = ["Block", "HybridBlock", "Parameter", "Constant", "ParameterDict",
            "utils", "tensor_types"]
 
 tensor_types = (NDArray,)  # as mxnet.gluon.tensor_types (no symbols here)
+
+
+def __getattr__(name: str) -> object:
+    """``gluon.rnn`` and ``gluon.contrib`` are imported at first use."""
+    if name in ("rnn", "contrib"):
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
