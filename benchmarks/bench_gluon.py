@@ -23,7 +23,6 @@ The table (benchmarks/results/gluon.md) names the machine.
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -195,18 +194,14 @@ def main() -> None:
     systems = {**numpy_systems(), **tracegrad_systems(), **torch_systems()}
     worker = Worker(ROOT / ".venv-mxnet" / "bin" / "python", __file__, "--mxnet-worker",
                     "MXNet 1.9.1 not available (run `make mxnet-venv`)")
-    samples: list[float] = []
     try:
         t0 = time.perf_counter()
         for fn in systems.values():  # the first calls trace and compile
             fn()
         print(f"first calls (tracing, compiling or loading kernels): "
               f"{time.perf_counter() - t0:.1f} s", file=sys.stderr)
-        if worker.proc is not None:  # its steps interleaved with the others'
-            systems[worker.label] = lambda: samples.append(worker.step())
-        times = interleaved(systems, rounds=args.rounds, warmup=2)
-        if worker.proc is not None:  # its own timing, without the pipe
-            times[worker.label] = statistics.median(samples[-args.rounds:])
+        # the worker's steps interleave with the others', timed in its own process
+        times = interleaved(systems, rounds=args.rounds, warmup=2, workers=[worker])
     finally:
         worker.close()
     base = "numpy by hand"

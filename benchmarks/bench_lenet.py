@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
 import time
@@ -253,27 +252,10 @@ def torch_worker() -> None:
     serve(torch_step(torch), f"pytorch {torch.__version__} eager (own process)")
 
 
-def timed(systems: dict[str, Callable[[], Any]], workers: list[Any],
-          rounds: int) -> dict[str, float]:
-    """Median seconds per step of each system, interleaved round by round (workers too)."""
-    samples: dict[str, list[float]] = {name: [] for name in systems}
-    live = [w for w in workers if w.proc is not None]
-    for w in live:
-        samples[w.label] = []
-    for _ in range(rounds):
-        for name, fn in systems.items():
-            t0 = time.perf_counter()
-            fn()
-            samples[name].append(time.perf_counter() - t0)
-        for w in live:
-            samples[w.label].append(w.step())
-    return {name: statistics.median(v) for name, v in samples.items()}
-
-
 def measure(rounds: int) -> list[dict]:
     """This process's rows: every system, interleaved with the workers' steps."""
     systems = {**tracegrad_systems(), **numpy_systems(), **torch_systems()}
-    from harness import Worker
+    from harness import Worker, interleaved
 
     workers = [Worker(ROOT / ".venv-mxnet" / "bin" / "python", __file__, "--mxnet-worker",
                       "MXNet 1.9.1 not available (run `make mxnet-venv`)")]
@@ -289,7 +271,8 @@ def measure(rounds: int) -> list[dict]:
               f"{time.perf_counter() - t0:.1f} s", file=sys.stderr)
         for fn in systems.values():
             fn()
-        times = timed(systems, workers, rounds)
+        # (no warm-up or settling calls: one LeNet step takes ~0.1 s)
+        times = interleaved(systems, rounds=rounds, warmup=0, settle=0, workers=workers)
     finally:
         for w in workers:
             w.close()

@@ -18,7 +18,7 @@ from ...ir import Graph, Literal, Namer
 from ...schedule.fusion import Kernel, Plan
 from . import buffers, kernels
 from .codegen import wants_parallel
-from .jobs import Shared, kernel_jobs, share_with_a_child
+from .jobs import Shared
 
 
 def _run_in_numpy(graph: Graph, args: list) -> list:
@@ -30,12 +30,12 @@ def _run_in_numpy(graph: Graph, args: list) -> list:
             for o, v in zip(outs, graph.outvars)]
 
 
-def build_driver(plan: Plan, jobs: list[dict] | None = None, shared: Shared | None = None
+def build_driver(plan: Plan, jobs: list[dict], shared: Shared
                  ) -> tuple[Callable[[Sequence[Any]], list], str, list]:
     """Python source that runs ``plan``; returns (run(args), full source text, and what
     building it compiled or loaded: (kernel, variant, seconds, from disk) per kernel).
-    ``jobs`` are ``kernel_jobs(plan)`` and ``shared`` their ``share_with_a_child``, when
-    the caller has made them already (before importing numba)."""
+    ``jobs`` are ``jobs.kernel_jobs(plan)`` and ``shared`` their ``share_with_a_child``,
+    made by the caller before it imports numba."""
     graph = plan.graph
     namer = Namer()
 
@@ -54,14 +54,11 @@ def build_driver(plan: Plan, jobs: list[dict] | None = None, shared: Shared | No
             lines.append(f"    {name(v)} = np.asarray({name(v)}, np.{v.aval.dtype.name})")
     sources = []
     log: list = []  # what building this driver compiled or loaded
-    # source, constants and types of each kernel, in step order
-    all_jobs = kernel_jobs(plan) if jobs is None else jobs
-    shared = share_with_a_child(all_jobs) if shared is None else shared
     for mine in shared.mine:  # this process's share of the cold kernels first
         kernels.compiled(mine, log)
     while (stolen := shared.steal()) is not None:
         kernels.compiled(stolen, log)
-    steps_jobs = iter(all_jobs)
+    steps_jobs = iter(jobs)  # source, constants and types of each kernel, in step order
     for k_i, step in enumerate(plan.steps):
         if isinstance(step, Kernel):
             job = next(steps_jobs)

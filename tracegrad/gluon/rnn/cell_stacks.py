@@ -22,18 +22,10 @@ __all__ = ["SequentialRNNCell", "HybridSequentialRNNCell", "DropoutCell", "Modif
            "ZoneoutCell", "ResidualCell", "BidirectionalCell"]
 
 
-class _Stack:
-    """What SequentialRNNCell and HybridSequentialRNNCell share: children run in order, each
-    taking its slice of the states."""
+class _ChildStates:
+    """Cells whose states are their children's, in order (stacks, BidirectionalCell)."""
 
     _children: dict
-
-    def __repr__(self) -> str:
-        body = "\n".join(f"({i}): {_indent(repr(m), 2)}" for i, m in self._children.items())
-        return f"{type(self).__name__}(\n{body}\n)"
-
-    def add(self, cell: Any) -> None:
-        self.register_child(cell)  # type: ignore[attr-defined]
 
     def state_info(self, batch_size: int = 0) -> list[dict]:
         return [i for c in self._children.values() for i in c.state_info(batch_size)]
@@ -41,6 +33,18 @@ class _Stack:
     def begin_state(self, **kwargs: Any) -> list:
         self._check_unmodified()  # type: ignore[attr-defined]
         return [s for c in self._children.values() for s in c.begin_state(**kwargs)]
+
+
+class _Stack(_ChildStates):
+    """What SequentialRNNCell and HybridSequentialRNNCell share: children run in order, each
+    taking its slice of the states."""
+
+    def __repr__(self) -> str:
+        body = "\n".join(f"({i}): {_indent(repr(m), 2)}" for i, m in self._children.items())
+        return f"{type(self).__name__}(\n{body}\n)"
+
+    def add(self, cell: Any) -> None:
+        self.register_child(cell)  # type: ignore[attr-defined]
 
     def _step(self, inputs: Any, states: Any) -> tuple[Any, list]:
         self._counter += 1  # type: ignore[attr-defined]
@@ -233,7 +237,7 @@ class ResidualCell(ModifierCell):
         return [o + i for o, i in zip(outputs, inputs)], states
 
 
-class BidirectionalCell(HybridRecurrentCell):
+class BidirectionalCell(_ChildStates, HybridRecurrentCell):
     """``l_cell`` over the sequence and ``r_cell`` over it reversed, outputs concatenated;
     only ``unroll`` (a step has no reverse)."""
 
@@ -249,13 +253,6 @@ class BidirectionalCell(HybridRecurrentCell):
     def __repr__(self) -> str:
         return (f"{type(self).__name__}(forward={self._children['l_cell']}, "
                 f"backward={self._children['r_cell']})")
-
-    def state_info(self, batch_size: int = 0) -> list[dict]:
-        return [i for c in self._children.values() for i in c.state_info(batch_size)]
-
-    def begin_state(self, **kwargs: Any) -> list:
-        self._check_unmodified()
-        return [s for c in self._children.values() for s in c.begin_state(**kwargs)]
 
     def unroll(self, length: int, inputs: Any, begin_state: Any = None, layout: str = "NTC",
                merge_outputs: bool | None = None, valid_length: Any = None) -> tuple:

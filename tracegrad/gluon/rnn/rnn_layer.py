@@ -183,7 +183,8 @@ class LSTM(_RNNLayer):
                  **kwargs: Any) -> None:
         if projection_size:
             raise NotImplementedError("gluon.rnn.LSTM: projection_size (LSTMP) is not "
-                                      "supported by tracegrad's nd.RNN")
+                                      "supported by tracegrad's nd.RNN; leave it out and "
+                                      "project the outputs with an nn.Dense layer")
         super().__init__(hidden_size, num_layers, layout, dropout, bidirectional, input_size,
                          i2h_weight_initializer, h2h_weight_initializer,
                          i2h_bias_initializer, h2h_bias_initializer, "lstm", dtype, **kwargs)
